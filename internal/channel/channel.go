@@ -1,0 +1,115 @@
+// Package channel defines what a delivery channel is: a Channel sends one Notification to one
+// Destination and answers with an Outcome that the delivery loop maps onto a JetStream verb.
+// Each provider lives in its own sub-package; Registry wires them by name.
+package channel
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/heraldhq/herald/sdk"
+)
+
+// Destination is one place a channel delivers to: an operator's configured endpoint or a
+// tenant's own. Secret fields never leave the process: String masks them.
+type Destination struct {
+	// ID names the destination; it is part of every delivery id.
+	ID string `json:"id"`
+	// Channel is the channel that delivers to it ("webhook", "discord", ...).
+	Channel string `json:"channel"`
+	// URL is the endpoint. It may carry a token (Discord and Slack webhook URLs do).
+	URL string `json:"url,omitempty"`
+	// Secret signs or authenticates requests (for webhooks a whsec_ secret, several
+	// separated by spaces during a rotation).
+	Secret string `json:"secret,omitempty"`
+	// Method is the HTTP method for webhooks. Defaults to POST.
+	Method string `json:"method,omitempty"`
+	// Headers are extra HTTP headers sent with every request.
+	Headers map[string]string `json:"headers,omitempty"`
+	// To lists recipients for channels that address people (email, SMS).
+	To []string `json:"to,omitempty"`
+}
+
+// String describes the destination with its secrets and URL credentials masked.
+func (d Destination) String() string {
+	return fmt.Sprintf("%s/%s(%s)", d.Channel, d.ID, RedactURL(d.URL))
+}
+
+// Notification is one delivery of one event to one destination.
+type Notification struct {
+	// DeliveryID is stable across retries and redeliveries: "<event id>:<destination id>".
+	// Receivers deduplicate on it.
+	DeliveryID string
+	// Attempt counts from 1.
+	Attempt int
+	// Event is the decoded event.
+	Event *sdk.Event
+	// Raw is the event exactly as it was published.
+	Raw []byte
+	// Destination is where it goes.
+	Destination Destination
+}
+
+// Kind is what became of one send.
+type Kind int
+
+// The outcomes of a send.
+const (
+	// Delivered: the provider accepted the notification.
+	Delivered Kind = iota + 1
+	// Retry: a transient failure; try again after a backoff (or RetryAfter, if set).
+	Retry
+	// Permanent: the provider refused the notification and would refuse it again.
+	Permanent
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Delivered:
+		return "delivered"
+	case Retry:
+		return "retry"
+	case Permanent:
+		return "permanent"
+	}
+	return "unknown"
+}
+
+// Outcome is the typed result of Channel.Send.
+type Outcome struct {
+	Kind Kind
+	// Reason explains a Retry or Permanent outcome. It must never contain a secret.
+	Reason string
+	// RetryAfter is the provider's requested wait (Retry-After and the like); zero if none.
+	RetryAfter time.Duration
+	// StatusCode is the provider's HTTP status, if there was a response.
+	StatusCode int
+}
+
+// Sent reports a delivered notification.
+func Sent(status int) Outcome { return Outcome{Kind: Delivered, StatusCode: status} }
+
+// RetryLater reports a transient failure.
+func RetryLater(status int, after time.Duration, reason string) Outcome {
+	return Outcome{Kind: Retry, StatusCode: status, RetryAfter: after, Reason: reason}
+}
+
+// Fail reports a permanent failure.
+func Fail(status int, reason string) Outcome {
+	return Outcome{Kind: Permanent, StatusCode: status, Reason: reason}
+}
+
+// Channel delivers notifications to one kind of destination.
+//
+// Send is called concurrently from many goroutines. It must honour ctx (a cancelled context
+// ends the send and yields a Retry outcome) and must not retry by itself: retries are
+// scheduled by JetStream. Reasons in the outcome must be free of secrets.
+type Channel interface {
+	// Name is the channel's name, as used in subjects and configuration ("webhook").
+	Name() string
+	// Validate checks that a destination is usable by this channel.
+	Validate(Destination) error
+	// Send delivers one notification.
+	Send(ctx context.Context, n Notification) Outcome
+}

@@ -1,0 +1,131 @@
+package sdk
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// SpecVersion is the only CloudEvents version Herald accepts.
+const SpecVersion = "1.0"
+
+// DefaultMaxEventBytes is the largest encoded event Herald accepts by default. The dispatcher
+// dead-letters larger events, and Publish refuses them before they leave the process.
+const DefaultMaxEventBytes = 1 << 20
+
+// Severity says how urgent an event is. Channels use it for colour, priority and routing.
+type Severity string
+
+// The severities an event may carry.
+const (
+	SeverityInfo     Severity = "info"
+	SeverityWarning  Severity = "warning"
+	SeverityCritical Severity = "critical"
+)
+
+// Valid reports whether s is one of the known severities.
+func (s Severity) Valid() bool {
+	switch s {
+	case SeverityInfo, SeverityWarning, SeverityCritical:
+		return true
+	}
+	return false
+}
+
+// Event is a CloudEvents 1.0 event in JSON structured mode, with Herald's two extensions.
+// Data holds the raw JSON payload so that an event passes through Herald without being
+// re-encoded.
+type Event struct {
+	SpecVersion     string          `json:"specversion"`
+	ID              string          `json:"id"`
+	Source          string          `json:"source"`
+	Type            string          `json:"type"`
+	Time            time.Time       `json:"time,omitzero"`
+	DataContentType string          `json:"datacontenttype,omitempty"`
+	Data            json.RawMessage `json:"data,omitempty"`
+	TenantID        string          `json:"tenantid,omitempty"`
+	Severity        Severity        `json:"severity,omitempty"`
+}
+
+// ValidationError says which field of an event is wrong and why. Errors returned by
+// Validate, Decode and Publish wrap it, so callers can use errors.As to find the field.
+type ValidationError struct {
+	Field  string
+	Reason string
+}
+
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("invalid event: %s: %s", e.Field, e.Reason)
+}
+
+// ErrInvalidEvent is matched by every ValidationError with errors.Is.
+var ErrInvalidEvent = errors.New("invalid event")
+
+// Is makes errors.Is(err, ErrInvalidEvent) true for every ValidationError.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalidEvent }
+
+// token is what a NATS subject token may hold: no dots, spaces or wildcards.
+var token = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// typePattern is an event type: one or more tokens separated by dots.
+var typePattern = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$`)
+
+// ValidTenant reports whether tenant can stand as one subject token.
+func ValidTenant(tenant string) bool { return len(tenant) <= 64 && token.MatchString(tenant) }
+
+// ValidType reports whether t is a valid event type: dot-separated subject tokens.
+func ValidType(t string) bool { return len(t) <= 128 && typePattern.MatchString(t) }
+
+// Validate checks the fields Herald relies on and returns a *ValidationError naming the
+// first field that is wrong.
+func (e *Event) Validate() error {
+	switch {
+	case e.SpecVersion != SpecVersion:
+		return &ValidationError{"specversion", fmt.Sprintf("must be %q, got %q", SpecVersion, e.SpecVersion)}
+	case e.ID == "":
+		return &ValidationError{"id", "is required"}
+	case len(e.ID) > 256:
+		return &ValidationError{"id", "is longer than 256 bytes"}
+	case e.Source == "":
+		return &ValidationError{"source", "is required"}
+	case e.Type == "":
+		return &ValidationError{"type", "is required"}
+	case !ValidType(e.Type):
+		return &ValidationError{"type", fmt.Sprintf("%q is not dot-separated tokens of letters, digits, '-' and '_'", e.Type)}
+	case e.TenantID != "" && !ValidTenant(e.TenantID):
+		return &ValidationError{"tenantid", fmt.Sprintf("%q is not a single token of letters, digits, '-' and '_'", e.TenantID)}
+	case e.Severity != "" && !e.Severity.Valid():
+		return &ValidationError{"severity", fmt.Sprintf("%q is not info, warning or critical", e.Severity)}
+	case len(e.Data) > 0 && !json.Valid(e.Data):
+		return &ValidationError{"data", "is not valid JSON"}
+	}
+	return nil
+}
+
+// Decode parses and validates one encoded event.
+func Decode(b []byte) (*Event, error) {
+	var e Event
+	if err := json.Unmarshal(b, &e); err != nil {
+		return nil, &ValidationError{"json", err.Error()}
+	}
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// Tenant returns the event's tenant, or "_" for events that belong to no tenant. It is the
+// tenant token of every subject the event travels on.
+func (e *Event) Tenant() string {
+	if e.TenantID == "" {
+		return "_"
+	}
+	return e.TenantID
+}
+
+// Subject returns the subject the event is published on: <prefix>.events.<tenant|_>.<type>.
+func (e *Event) Subject(prefix string) string {
+	return prefix + ".events." + e.Tenant() + "." + e.Type
+}
