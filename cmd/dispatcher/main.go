@@ -1,0 +1,28 @@
+// Command dispatcher runs Herald's dispatcher: it validates, routes and fans out events from
+// the EVENTS stream, and (unless NOTIFICATIONS_RECORDER_ENABLED=false) records every delivery
+// attempt in the ledger. With NOTIFICATIONS_NATS_URL unset it also runs the embedded NATS
+// server that the workers and the publisher CLI connect to.
+//
+//	dispatcher           run until SIGINT or SIGTERM
+//	dispatcher migrate   bring the ledger's schema up to date and exit
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/heraldhq/herald/internal/app"
+)
+
+func main() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "migrate":
+			os.Exit(app.Migrate())
+		default:
+			fmt.Fprintf(os.Stderr, "usage: dispatcher [migrate]\n")
+			os.Exit(2)
+		}
+	}
+	os.Exit(app.Main(app.Role{Name: "dispatcher", Dispatcher: true, EmbeddedNATS: true}, ":8080"))
+}

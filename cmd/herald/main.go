@@ -1,0 +1,28 @@
+// Command herald runs the whole fleet in one process: the embedded NATS server (unless
+// NOTIFICATIONS_NATS_URL names one), the dispatcher, the recorder and a worker for every
+// channel that has a destination. It is the single-machine default; the same parts scale out
+// as the dispatcher and channel-worker commands.
+//
+//	herald           run until SIGINT or SIGTERM
+//	herald migrate   bring the ledger's schema up to date and exit
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/heraldhq/herald/internal/app"
+)
+
+func main() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "migrate":
+			os.Exit(app.Migrate())
+		default:
+			fmt.Fprintf(os.Stderr, "usage: herald [migrate]\n")
+			os.Exit(2)
+		}
+	}
+	os.Exit(app.Main(app.Role{Name: "herald", Dispatcher: true, Channels: []string{"all"}, EmbeddedNATS: true}, ":8080"))
+}

@@ -1,0 +1,343 @@
+// Package app assembles Herald's processes from configuration: the dispatcher (with the
+// recorder and, on the single-machine default, the embedded NATS server), channel workers,
+// or the whole fleet in one process. The binaries in cmd/ only pick a Role and call Run.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/heraldhq/herald/internal/broker"
+	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/channel/all"
+	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/dispatch"
+	"github.com/heraldhq/herald/internal/obs"
+	"github.com/heraldhq/herald/internal/recorder"
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/store/postgres"
+	"github.com/heraldhq/herald/internal/store/sqlite"
+)
+
+// Role says which parts a process runs.
+type Role struct {
+	// Name names the process in logs and NATS connections.
+	Name string
+	// Dispatcher runs the dispatcher, and the recorder unless configuration turns it off.
+	Dispatcher bool
+	// Channels lists the channels this process delivers; "all" means every channel that has
+	// a destination.
+	Channels []string
+	// EmbeddedNATS starts the in-process NATS server when NOTIFICATIONS_NATS_URL is unset.
+	// A process that does not own it connects to it at NOTIFICATIONS_EMBEDDED_NATS_ADDR.
+	EmbeddedNATS bool
+}
+
+// Process is a running Herald process. Build it with Start; end it with Stop.
+type Process struct {
+	cfg  *config.Config
+	log  *slog.Logger
+	http *obs.Server
+
+	embedded *server.Server
+	nc       *nats.Conn
+	ledger   store.Store
+	stops    []func()
+	serveErr chan error
+	closed   chan struct{} // closed when the NATS connection is
+	metrics  *delivery.Metrics
+}
+
+// HTTPAddr is the address the process's HTTP server listens on.
+func (p *Process) HTTPAddr() string { return p.http.Addr() }
+
+// NATSURL is the URL of the NATS server the process is connected to.
+func (p *Process) NATSURL() string { return p.nc.ConnectedUrlRedacted() }
+
+// Err reports a failure of the HTTP server after start.
+func (p *Process) Err() <-chan error { return p.serveErr }
+
+// Start builds and starts every part of the role. On error, whatever was started is stopped.
+func Start(ctx context.Context, cfg *config.Config, role Role, log *slog.Logger) (_ *Process, err error) {
+	p := &Process{cfg: cfg, log: log, serveErr: make(chan error, 1), closed: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			p.Stop()
+		}
+	}()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	checks := map[string]obs.Check{}
+
+	if !cfg.Enabled {
+		log.Warn("notifications are disabled (NOTIFICATIONS_ENABLED=false): serving health and metrics only")
+	} else {
+		if err := p.connect(role); err != nil {
+			return nil, err
+		}
+		checks["nats"] = func(context.Context) error {
+			if !p.nc.IsConnected() {
+				return errors.New("not connected")
+			}
+			return nil
+		}
+		js, err := jetstream.New(p.nc)
+		if err != nil {
+			return nil, fmt.Errorf("jetstream: %w", err)
+		}
+		topo := broker.Topology{Prefix: cfg.SubjectPrefix, DuplicateWindow: cfg.DuplicateWindow}
+		actx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err = topo.Apply(actx, js)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("apply streams: %w", err)
+		}
+		registry, err := all.Default(channel.NewHTTPClient(cfg.SendTimeout))
+		if err != nil {
+			return nil, err
+		}
+		if err := validateDestinations(cfg, registry); err != nil {
+			return nil, err
+		}
+		if role.Dispatcher {
+			if err := p.startDispatcher(ctx, js, topo, reg, checks); err != nil {
+				return nil, err
+			}
+		}
+		channels := role.Channels
+		if len(channels) == 1 && channels[0] == "all" {
+			channels = cfg.Channels()
+		}
+		for _, name := range channels {
+			if err := p.startWorker(ctx, js, topo, registry, name, reg); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	p.http, err = obs.NewServer(cfg.HTTPAddr, reg, checks, http.NewServeMux(), log)
+	if err != nil {
+		return nil, fmt.Errorf("NOTIFICATIONS_HTTP_ADDR: %w", err)
+	}
+	go func() {
+		if err := p.http.Serve(); err != nil {
+			p.serveErr <- err
+		}
+	}()
+	return p, nil
+}
+
+// connect joins the configured NATS, or starts or reaches the embedded server.
+func (p *Process) connect(role Role) error {
+	url := p.cfg.NATSURL
+	var opts []nats.Option
+	if url == "" && role.EmbeddedNATS {
+		s, err := broker.StartEmbedded(p.cfg.DataDir, p.cfg.EmbeddedNATSAddr, p.log)
+		if err != nil {
+			return fmt.Errorf("NOTIFICATIONS_EMBEDDED_NATS_ADDR: %w", err)
+		}
+		p.embedded = s
+		url = s.ClientURL()
+		opts = append(opts, nats.InProcessServer(s))
+	} else if url == "" {
+		url = "nats://" + p.cfg.EmbeddedNATSAddr
+	}
+	opts = append(opts, nats.ClosedHandler(func(*nats.Conn) { close(p.closed) }))
+	nc, err := broker.Connect(url, "herald-"+p.roleName(role), p.log, opts...)
+	if err != nil {
+		return fmt.Errorf("NOTIFICATIONS_NATS_URL: %w", err)
+	}
+	p.nc = nc
+	return nil
+}
+
+func (p *Process) roleName(r Role) string {
+	if r.Name != "" {
+		return r.Name
+	}
+	return "process"
+}
+
+func (p *Process) startDispatcher(ctx context.Context, js jetstream.JetStream, topo broker.Topology, reg prometheus.Registerer, checks map[string]obs.Check) error {
+	cfg := p.cfg
+	kv, err := js.CreateOrUpdateKeyValue(ctx, dispatch.IdempotencyBucketConfig(cfg.SubjectPrefix, cfg.IdempotencyWindow, topo.Replicas))
+	if err != nil {
+		return fmt.Errorf("NOTIFICATIONS_IDEMPOTENCY_WINDOW: idempotency bucket: %w", err)
+	}
+	ccfg, err := topo.Consumer(broker.StreamEvents, broker.ConsumerDispatcher, "")
+	if err != nil {
+		return err
+	}
+	ccfg.MaxAckPending = max(ccfg.MaxAckPending, 4*cfg.DispatchConcurrency)
+	cons, err := js.CreateOrUpdateConsumer(ctx, broker.StreamEvents, ccfg)
+	if err != nil {
+		return fmt.Errorf("dispatcher consumer: %w", err)
+	}
+	d := dispatch.New(dispatch.Config{
+		Prefix:        cfg.SubjectPrefix,
+		Concurrency:   cfg.DispatchConcurrency,
+		MaxEventBytes: cfg.MaxEventBytes,
+	}, dispatch.Deps{
+		Consumer:    cons,
+		Publisher:   js,
+		Idempotency: dispatch.NewIdempotency(kv),
+		Router:      dispatch.NewRouter(cfg.Destinations, cfg.Routes),
+		Metrics:     dispatch.NewMetrics(reg),
+		Logger:      p.log,
+	})
+	if err := d.Start(ctx); err != nil {
+		return err
+	}
+	p.stops = append(p.stops, d.Stop)
+
+	if !cfg.Recorder {
+		return nil
+	}
+	ledger, err := openLedger(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	p.ledger = ledger
+	checks["ledger"] = ledger.Ping
+	rcfg, err := topo.Consumer(broker.StreamResults, broker.ConsumerRecorder, "")
+	if err != nil {
+		return err
+	}
+	rcons, err := js.CreateOrUpdateConsumer(ctx, broker.StreamResults, rcfg)
+	if err != nil {
+		return fmt.Errorf("recorder consumer: %w", err)
+	}
+	r := recorder.New(recorder.Config{Batch: cfg.RecorderBatch, Flush: cfg.RecorderFlush}, rcons, ledger, p.log, reg)
+	if err := r.Start(ctx); err != nil {
+		return err
+	}
+	p.stops = append(p.stops, r.Stop)
+	return nil
+}
+
+// openLedger opens PostgreSQL when NOTIFICATIONS_DATABASE_URL is set, else the embedded
+// SQLite ledger in the data directory, and migrates it.
+func openLedger(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	var (
+		s   store.Store
+		err error
+	)
+	if cfg.DatabaseURL != "" {
+		s, err = postgres.New(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("NOTIFICATIONS_DATABASE_URL: %w", err)
+		}
+	} else {
+		s, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "ledger.db"))
+		if err != nil {
+			return nil, fmt.Errorf("NOTIFICATIONS_DATA_DIR: %w", err)
+		}
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("migrate ledger: %w", err)
+	}
+	return s, nil
+}
+
+func (p *Process) startWorker(ctx context.Context, js jetstream.JetStream, topo broker.Topology, registry *channel.Registry, name string, reg prometheus.Registerer) error {
+	cfg := p.cfg
+	ch, ok := registry.Get(name)
+	if !ok {
+		return fmt.Errorf("channel %q is not built into Herald (known: %v)", name, registry.Names())
+	}
+	dests := delivery.StaticDestinations{}
+	for _, d := range cfg.Destinations {
+		if d.Channel == name {
+			dests[d.ID] = d
+		}
+	}
+	base, err := topo.Consumer(broker.StreamDeliveries, "channel", name)
+	if err != nil {
+		return err
+	}
+	ccfg := delivery.ConsumerConfig(base, cfg.Retry.Attempts(), cfg.SendTimeout)
+	cons, err := js.CreateOrUpdateConsumer(ctx, broker.StreamDeliveries, ccfg)
+	if err != nil {
+		return fmt.Errorf("%s consumer: %w", name, err)
+	}
+	w := delivery.New(delivery.Config{
+		Prefix:        cfg.SubjectPrefix,
+		Attempts:      cfg.Retry.Attempts(),
+		Backoff:       delivery.Backoff{Delays: cfg.Retry.Backoff, Max: cfg.Retry.MaxDelay},
+		MaxConcurrent: cfg.MaxConcurrent,
+		RetryWorkers:  cfg.RetryWorkers,
+		SendTimeout:   cfg.SendTimeout,
+	}, delivery.Deps{
+		Consumer:     cons,
+		Publisher:    js,
+		Channel:      ch,
+		Destinations: dests,
+		Metrics:      p.workerMetrics(reg),
+		Logger:       p.log,
+	})
+	if err := w.Start(ctx); err != nil {
+		return err
+	}
+	p.stops = append(p.stops, w.Stop)
+	return nil
+}
+
+// validateDestinations checks every operator destination against its channel, so that a bad
+// URL or secret stops the process at start, named by its variable.
+func validateDestinations(cfg *config.Config, registry *channel.Registry) error {
+	for _, d := range cfg.Destinations {
+		ch, ok := registry.Get(d.Channel)
+		if !ok {
+			return &config.Error{Var: cfg.VarOf(d.ID), Reason: fmt.Sprintf("destination %q: channel %q is not built into Herald (known: %v)", d.ID, d.Channel, registry.Names())}
+		}
+		if err := ch.Validate(d); err != nil {
+			return &config.Error{Var: cfg.VarOf(d.ID), Reason: fmt.Sprintf("destination %q: %v", d.ID, err)}
+		}
+	}
+	return nil
+}
+
+// Stop stops every part in reverse order of start: consumers drain and finish what they hold
+// before the connection and the embedded server go.
+func (p *Process) Stop() {
+	if p.http != nil {
+		p.http.Shutdown()
+	}
+	for i := len(p.stops) - 1; i >= 0; i-- {
+		p.stops[i]()
+	}
+	p.stops = nil
+	if p.ledger != nil {
+		p.ledger.Close()
+	}
+	if p.nc != nil {
+		if err := p.nc.Drain(); err == nil {
+			<-p.closed
+		}
+	}
+	if p.embedded != nil {
+		p.embedded.Shutdown()
+		p.embedded.WaitForShutdown()
+	}
+}
+
+// workerMetrics shares one metrics set between the workers of one process.
+func (p *Process) workerMetrics(reg prometheus.Registerer) *delivery.Metrics {
+	if p.metrics == nil {
+		p.metrics = delivery.NewMetrics(reg)
+	}
+	return p.metrics
+}

@@ -1,0 +1,65 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/obs"
+)
+
+// Main runs a process of the given role until SIGINT or SIGTERM and returns its exit code.
+// Configuration comes from the environment; an invalid variable ends the process at once with
+// a one-line reason naming it.
+func Main(role Role, defaultHTTPAddr string) int {
+	cfg, err := config.Load(os.Getenv, defaultHTTPAddr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "herald %s: invalid configuration: %v\n", role.Name, err)
+		return 2
+	}
+	log := obs.NewLogger(obs.LogConfig{Level: cfg.LogLevel, Format: cfg.LogFormat, Secrets: cfg.Secrets()}).
+		With("process", role.Name)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	p, err := Start(ctx, cfg, role, log)
+	if err != nil {
+		log.Error("start failed", "err", err)
+		fmt.Fprintf(os.Stderr, "herald %s: %v\n", role.Name, err)
+		return 1
+	}
+	log.Info("started", "http_addr", p.HTTPAddr(), "channels", role.Channels, "dispatcher", role.Dispatcher)
+	code := 0
+	select {
+	case <-ctx.Done():
+		log.Info("stopping: finishing work in hand")
+	case err := <-p.Err():
+		log.Error("stopping", "err", err)
+		code = 1
+	}
+	p.Stop()
+	log.Info("stopped")
+	return code
+}
+
+// Migrate brings the ledger's schema up to date and exits.
+func Migrate() int {
+	cfg, err := config.Load(os.Getenv, "")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "herald migrate: invalid configuration: %v\n", err)
+		return 2
+	}
+	log := obs.NewLogger(obs.LogConfig{Level: cfg.LogLevel, Format: cfg.LogFormat, Secrets: cfg.Secrets()})
+	s, err := openLedger(context.Background(), cfg)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "herald migrate: %v\n", err)
+		return 1
+	}
+	s.Close()
+	log.Info("ledger schema is up to date", slog.Bool("postgres", cfg.DatabaseURL != ""))
+	return 0
+}

@@ -1,0 +1,71 @@
+package broker
+
+import (
+	"strconv"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Headers Herald sets on its messages. A delivery's body is the event exactly as published;
+// these headers say where it goes. Dead letters add why they died.
+const (
+	HeaderDeliveryID  = "Herald-Delivery-Id"
+	HeaderDestination = "Herald-Destination"
+	HeaderEventID     = "Herald-Event-Id"
+	HeaderEventType   = "Herald-Event-Type"
+	HeaderTenant      = "Herald-Tenant"
+	HeaderChannel     = "Herald-Channel"
+	// HeaderDeadReason says why a message was dead-lettered.
+	HeaderDeadReason = "Herald-Dead-Reason"
+	// HeaderDeadStatus is failed (a permanent error), dead (attempts ran out) or invalid
+	// (an event the dispatcher rejected).
+	HeaderDeadStatus = "Herald-Dead-Status"
+	// HeaderAttempts is how many attempts a dead delivery had.
+	HeaderAttempts = "Herald-Attempts"
+	// HeaderOriginalSubject is the subject the dead message was first published on.
+	HeaderOriginalSubject = "Herald-Original-Subject"
+)
+
+// DeliveryID is the stable id of one event's delivery to one destination. It is the fan-out's
+// Nats-Msg-Id, so a dispatcher that crashes between publishing and acking cannot double-send,
+// and the webhook-id that receivers deduplicate on.
+func DeliveryID(eventID, destinationID string) string { return eventID + ":" + destinationID }
+
+// DeadLetter builds the DEAD message for a delivery or an event: the original body and
+// headers, plus the reason, the status and the attempts. Its Nats-Msg-Id derives from the
+// original's, so a worker that dead-letters twice (a crash between publish and term) leaves
+// one dead letter.
+func DeadLetter(subject string, orig jetstream.Msg, status, reason string, attempts int) *nats.Msg {
+	m := nats.NewMsg(subject)
+	m.Data = orig.Data()
+	for k, vs := range orig.Headers() {
+		if k == jetstream.MsgIDHeader {
+			continue
+		}
+		m.Header[k] = vs
+	}
+	id := orig.Headers().Get(jetstream.MsgIDHeader)
+	if id == "" {
+		if md, err := orig.Metadata(); err == nil {
+			id = md.Stream + "." + strconv.FormatUint(md.Sequence.Stream, 10)
+		}
+	}
+	if id != "" {
+		m.Header.Set(jetstream.MsgIDHeader, id+":dead")
+	}
+	m.Header.Set(HeaderOriginalSubject, orig.Subject())
+	m.Header.Set(HeaderDeadStatus, status)
+	m.Header.Set(HeaderDeadReason, truncate(reason, 1024))
+	if attempts > 0 {
+		m.Header.Set(HeaderAttempts, strconv.Itoa(attempts))
+	}
+	return m
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,196 @@
+// Package broker is Herald's side of NATS JetStream: the subjects, the streams and consumers
+// of streams/ applied idempotently at start, the embedded server of the single-machine
+// default, and connections that keep trying through an outage.
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/heraldhq/herald/streams"
+)
+
+// The streams Herald runs on.
+const (
+	StreamEvents     = "EVENTS"
+	StreamDeliveries = "DELIVERIES"
+	StreamResults    = "RESULTS"
+	StreamDead       = "DEAD"
+)
+
+// The durable consumers of the fixed components.
+const (
+	ConsumerDispatcher = "dispatcher"
+	ConsumerRecorder   = "recorder"
+)
+
+// ErrStreamConflict is returned when a stream of Herald's name exists with settings that
+// Herald cannot take over without destroying data (another retention or storage). Herald
+// reports it and leaves the stream alone.
+var ErrStreamConflict = errors.New("existing stream conflicts with Herald's definition")
+
+// Subjects builds the subjects of DESIGN.md under one prefix.
+type Subjects struct{ Prefix string }
+
+// Events is the filter of every event: <prefix>.events.>.
+func (s Subjects) Events() string { return s.Prefix + ".events.>" }
+
+// Deliver is the subject of one delivery: <prefix>.deliver.<channel>.<tenant>.
+func (s Subjects) Deliver(channel, tenant string) string {
+	return s.Prefix + ".deliver." + channel + "." + tenant
+}
+
+// Results is the subject of a channel's attempt results: <prefix>.results.<channel>.
+func (s Subjects) Results(channel string) string { return s.Prefix + ".results." + channel }
+
+// Dead is the subject of a dead letter: <prefix>.dead.<channel>.<tenant>.
+func (s Subjects) Dead(channel, tenant string) string {
+	return s.Prefix + ".dead." + channel + "." + tenant
+}
+
+// TenantOfEvent returns the tenant token of an event subject, or "" if subject is not one.
+func (s Subjects) TenantOfEvent(subject string) string {
+	rest, ok := strings.CutPrefix(subject, s.Prefix+".events.")
+	if !ok {
+		return ""
+	}
+	tenant, _, _ := strings.Cut(rest, ".")
+	return tenant
+}
+
+// Topology applies the stream and consumer definitions of streams/.
+type Topology struct {
+	// Prefix replaces "herald" at the head of every subject. Defaults to herald.
+	Prefix string
+	// DuplicateWindow overrides every stream's duplicate window when set.
+	DuplicateWindow time.Duration
+	// Replicas overrides every stream's replica count when above zero (3 on a cluster).
+	Replicas int
+}
+
+// Streams returns the stream definitions with the prefix and overrides applied.
+func (t Topology) Streams() ([]jetstream.StreamConfig, error) {
+	entries, err := fs.Glob(streams.FS, "*.json")
+	if err != nil {
+		return nil, err
+	}
+	var out []jetstream.StreamConfig
+	for _, name := range entries {
+		var cfg jetstream.StreamConfig
+		if err := readJSON(name, &cfg); err != nil {
+			return nil, err
+		}
+		for i, s := range cfg.Subjects {
+			cfg.Subjects[i] = t.prefixed(s)
+		}
+		if t.DuplicateWindow > 0 {
+			cfg.Duplicates = t.DuplicateWindow
+		}
+		if t.Replicas > 0 {
+			cfg.Replicas = t.Replicas
+		}
+		out = append(out, cfg)
+	}
+	return out, nil
+}
+
+// Consumer returns a consumer definition of streams/consumers/<stream>/<file>.json with the
+// prefix applied; for the channel template, CHANNEL is replaced by channel.
+func (t Topology) Consumer(stream, file, channel string) (jetstream.ConsumerConfig, error) {
+	var cfg jetstream.ConsumerConfig
+	if err := readJSON(path.Join("consumers", stream, file+".json"), &cfg); err != nil {
+		return cfg, err
+	}
+	if channel != "" {
+		cfg.Durable = strings.ReplaceAll(cfg.Durable, "CHANNEL", channel)
+		cfg.Description = strings.ReplaceAll(cfg.Description, "CHANNEL", channel)
+		cfg.FilterSubject = strings.ReplaceAll(cfg.FilterSubject, "CHANNEL", channel)
+	}
+	cfg.FilterSubject = t.prefixed(cfg.FilterSubject)
+	return cfg, nil
+}
+
+func (t Topology) prefixed(subject string) string {
+	if t.Prefix == "" || t.Prefix == "herald" {
+		return subject
+	}
+	if rest, ok := strings.CutPrefix(subject, "herald."); ok {
+		return t.Prefix + "." + rest
+	}
+	return subject
+}
+
+func readJSON(name string, into any) error {
+	b, err := fs.ReadFile(streams.FS, name)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	if err := json.Unmarshal(b, into); err != nil {
+		return fmt.Errorf("parse %s: %w", name, err)
+	}
+	return nil
+}
+
+// StreamManager is the part of jetstream.JetStream that Apply needs.
+type StreamManager interface {
+	Stream(ctx context.Context, name string) (jetstream.Stream, error)
+	CreateStream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error)
+	UpdateStream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error)
+}
+
+// Apply creates every stream, or brings an existing one to Herald's definition. A stream
+// whose retention or storage differs is reported with ErrStreamConflict and left untouched:
+// changing either would drop its messages. Apply is idempotent and safe to run from every
+// process at once.
+func (t Topology) Apply(ctx context.Context, js StreamManager) error {
+	cfgs, err := t.Streams()
+	if err != nil {
+		return err
+	}
+	for _, cfg := range cfgs {
+		if err := applyStream(ctx, js, cfg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyStream(ctx context.Context, js StreamManager, want jetstream.StreamConfig) error {
+	s, err := js.Stream(ctx, want.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		_, err = js.CreateStream(ctx, want)
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			// Another process created it between our look and our create.
+			return applyStream(ctx, js, want)
+		}
+		if err != nil {
+			return fmt.Errorf("create stream %s: %w", want.Name, err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("look up stream %s: %w", want.Name, err)
+	}
+	have := s.CachedInfo().Config
+	switch {
+	case have.Retention != want.Retention:
+		return fmt.Errorf("stream %s has %s retention, Herald needs %s: %w", want.Name, have.Retention, want.Retention, ErrStreamConflict)
+	case have.Storage != want.Storage:
+		return fmt.Errorf("stream %s has %s storage, Herald needs %s: %w", want.Name, have.Storage, want.Storage, ErrStreamConflict)
+	case !slices.Equal(have.Subjects, want.Subjects):
+		return fmt.Errorf("stream %s listens on %v, Herald needs %v: %w", want.Name, have.Subjects, want.Subjects, ErrStreamConflict)
+	}
+	if _, err := js.UpdateStream(ctx, want); err != nil {
+		return fmt.Errorf("update stream %s: %w", want.Name, err)
+	}
+	return nil
+}

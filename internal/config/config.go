@@ -1,0 +1,413 @@
+// Package config reads Herald's NOTIFICATIONS_* environment variables into one typed,
+// validated Config. It is the only package that touches the environment; everything below
+// cmd/ receives plain structs. An invalid variable is reported by name, and the process stops.
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/sdk"
+)
+
+// Config is the whole of Herald's configuration. Every field documents its variable and
+// default; Load fills them.
+type Config struct {
+	// Enabled is the master switch (NOTIFICATIONS_ENABLED). Defaults to true. When false,
+	// processes start, serve health and metrics, and deliver nothing.
+	Enabled bool
+	// NATSURL lists the NATS servers (NOTIFICATIONS_NATS_URL). Empty means the embedded server.
+	NATSURL string
+	// EmbeddedNATSAddr is where the embedded NATS server listens, so that other processes and
+	// the publisher CLI reach it (NOTIFICATIONS_EMBEDDED_NATS_ADDR). Defaults to 127.0.0.1:4222.
+	EmbeddedNATSAddr string
+	// DatabaseURL is the PostgreSQL URL (NOTIFICATIONS_DATABASE_URL). Empty means the
+	// embedded SQLite ledger in DataDir.
+	DatabaseURL string
+	// DataDir keeps the embedded server's and SQLite's files (NOTIFICATIONS_DATA_DIR).
+	// Defaults to ./data.
+	DataDir string
+	// SubjectPrefix is the first token of every subject (NOTIFICATIONS_SUBJECT_PREFIX).
+	// Defaults to herald.
+	SubjectPrefix string
+	// HTTPAddr is the listen address of the process's HTTP server (NOTIFICATIONS_HTTP_ADDR).
+	// Port 0 picks a free one. Defaults to the binary's own default.
+	HTTPAddr string
+	// Routes are the operator's routing rules (NOTIFICATIONS_ROUTES). Nil means every
+	// enabled destination receives every event.
+	Routes []Route
+	// Destinations are the operator's destinations: one per enabled channel from the
+	// channel variables, plus those of NOTIFICATIONS_DESTINATIONS.
+	Destinations []channel.Destination
+	// destVars names the variable each destination came from, for error messages.
+	destVars map[string]string
+	// Retry is the retry policy.
+	Retry Retry
+	// MaxConcurrent caps the sends one worker process runs at once
+	// (NOTIFICATIONS_MAX_CONCURRENT). Defaults to 64.
+	MaxConcurrent int
+	// RetryWorkers caps how many of those sends may be retries (NOTIFICATIONS_RETRY_WORKERS),
+	// so that a failing endpoint's retries never take every slot from fresh deliveries.
+	// Defaults to a quarter of MaxConcurrent, at least 1.
+	RetryWorkers int
+	// SendTimeout bounds one send (NOTIFICATIONS_SEND_TIMEOUT). Defaults to 10s. The
+	// deliveries' AckWait is twice this.
+	SendTimeout time.Duration
+	// DispatchConcurrency is how many events the dispatcher fans out at once
+	// (NOTIFICATIONS_DISPATCH_CONCURRENCY). Defaults to 64.
+	DispatchConcurrency int
+	// IdempotencyWindow is how long a dispatched event id is remembered
+	// (NOTIFICATIONS_IDEMPOTENCY_WINDOW). Defaults to 24h.
+	IdempotencyWindow time.Duration
+	// DuplicateWindow is the streams' Nats-Msg-Id duplicate window
+	// (NOTIFICATIONS_DUPLICATE_WINDOW). Defaults to 2m.
+	DuplicateWindow time.Duration
+	// MaxEventBytes is the largest event the dispatcher accepts (NOTIFICATIONS_MAX_EVENT_BYTES).
+	// Defaults to 1 MiB; larger events are dead-lettered with the reason.
+	MaxEventBytes int
+	// Recorder enables the RESULTS-to-ledger recorder in the dispatcher process
+	// (NOTIFICATIONS_RECORDER_ENABLED). Defaults to true.
+	Recorder bool
+	// RecorderBatch is the most results written in one transaction
+	// (NOTIFICATIONS_RECORDER_BATCH). Defaults to 500.
+	RecorderBatch int
+	// RecorderFlush is the longest a result waits for its batch to fill
+	// (NOTIFICATIONS_RECORDER_FLUSH). Defaults to 50ms.
+	RecorderFlush time.Duration
+	// AdminToken guards the admin API (NOTIFICATIONS_ADMIN_TOKEN). Empty disables it.
+	AdminToken string
+	// LogLevel is debug, info, warn or error (NOTIFICATIONS_LOG_LEVEL). Defaults to info.
+	LogLevel string
+	// LogFormat is auto, text or json (NOTIFICATIONS_LOG_FORMAT). Defaults to auto: tint on
+	// a terminal, JSON otherwise.
+	LogFormat string
+}
+
+// Retry is the retry policy of the channel workers.
+type Retry struct {
+	// MaxRetries is the number of retries after the first attempt (NOTIFICATIONS_MAX_RETRIES).
+	// Defaults to 3.
+	MaxRetries int
+	// Backoff lists the delays before each retry (NOTIFICATIONS_RETRY_BACKOFF); retries past
+	// the list keep doubling the last one. Defaults to 5s,10s,20s,40s,80s.
+	Backoff []time.Duration
+	// MaxDelay caps any one delay, a provider's Retry-After included
+	// (NOTIFICATIONS_RETRY_MAX_DELAY). Defaults to 5m.
+	MaxDelay time.Duration
+}
+
+// Attempts is the total number of attempts a delivery gets.
+func (r Retry) Attempts() int { return r.MaxRetries + 1 }
+
+// Route sends events whose type matches Pattern to Targets. A pattern is a glob over the
+// event type ("payment.*", "node.*", "*"); a target names a channel (every operator
+// destination of that channel) or one destination by id.
+type Route struct {
+	Pattern string
+	Targets []string
+}
+
+// Matches reports whether the event type matches the route's pattern.
+func (r Route) Matches(eventType string) bool {
+	ok, _ := path.Match(r.Pattern, eventType)
+	if ok {
+		return true
+	}
+	// "*" and "payment.*" read naturally as "everything below": let a trailing "*" span dots.
+	if p, found := strings.CutSuffix(r.Pattern, "*"); found {
+		return strings.HasPrefix(eventType, p)
+	}
+	return false
+}
+
+// Getenv looks a variable up; os.Getenv fits, and tests pass a map.
+type Getenv func(string) string
+
+// Error names the variable that is wrong.
+type Error struct {
+	Var    string
+	Reason string
+}
+
+func (e *Error) Error() string { return e.Var + ": " + e.Reason }
+
+// Load reads and validates the configuration. defaultHTTPAddr is the binary's own listen
+// default.
+func Load(getenv Getenv, defaultHTTPAddr string) (*Config, error) {
+	l := loader{get: getenv}
+	c := &Config{
+		Enabled:             l.boolean("NOTIFICATIONS_ENABLED", true),
+		NATSURL:             l.str("NOTIFICATIONS_NATS_URL", ""),
+		EmbeddedNATSAddr:    l.str("NOTIFICATIONS_EMBEDDED_NATS_ADDR", "127.0.0.1:4222"),
+		DatabaseURL:         l.str("NOTIFICATIONS_DATABASE_URL", ""),
+		DataDir:             l.str("NOTIFICATIONS_DATA_DIR", "data"),
+		SubjectPrefix:       l.str("NOTIFICATIONS_SUBJECT_PREFIX", "herald"),
+		HTTPAddr:            l.str("NOTIFICATIONS_HTTP_ADDR", defaultHTTPAddr),
+		MaxConcurrent:       l.integer("NOTIFICATIONS_MAX_CONCURRENT", 64, 1),
+		SendTimeout:         l.duration("NOTIFICATIONS_SEND_TIMEOUT", 10*time.Second),
+		DispatchConcurrency: l.integer("NOTIFICATIONS_DISPATCH_CONCURRENCY", 64, 1),
+		IdempotencyWindow:   l.duration("NOTIFICATIONS_IDEMPOTENCY_WINDOW", 24*time.Hour),
+		DuplicateWindow:     l.duration("NOTIFICATIONS_DUPLICATE_WINDOW", 2*time.Minute),
+		MaxEventBytes:       l.integer("NOTIFICATIONS_MAX_EVENT_BYTES", sdk.DefaultMaxEventBytes, 1024),
+		Recorder:            l.boolean("NOTIFICATIONS_RECORDER_ENABLED", true),
+		RecorderBatch:       l.integer("NOTIFICATIONS_RECORDER_BATCH", 500, 1),
+		RecorderFlush:       l.duration("NOTIFICATIONS_RECORDER_FLUSH", 50*time.Millisecond),
+		AdminToken:          l.str("NOTIFICATIONS_ADMIN_TOKEN", ""),
+		LogLevel:            l.oneOf("NOTIFICATIONS_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		LogFormat:           l.oneOf("NOTIFICATIONS_LOG_FORMAT", "auto", "auto", "text", "json"),
+		Retry: Retry{
+			MaxRetries: l.integer("NOTIFICATIONS_MAX_RETRIES", 3, 0),
+			Backoff:    l.durations("NOTIFICATIONS_RETRY_BACKOFF", "5s,10s,20s,40s,80s"),
+			MaxDelay:   l.duration("NOTIFICATIONS_RETRY_MAX_DELAY", 5*time.Minute),
+		},
+	}
+	c.RetryWorkers = l.integer("NOTIFICATIONS_RETRY_WORKERS", max(1, c.MaxConcurrent/4), 1)
+	if c.RetryWorkers > c.MaxConcurrent {
+		l.fail("NOTIFICATIONS_RETRY_WORKERS", fmt.Sprintf("%d is more than NOTIFICATIONS_MAX_CONCURRENT (%d)", c.RetryWorkers, c.MaxConcurrent))
+	}
+	if !sdk.ValidTenant(c.SubjectPrefix) {
+		l.fail("NOTIFICATIONS_SUBJECT_PREFIX", fmt.Sprintf("%q must be one subject token of letters, digits, '-' and '_'", c.SubjectPrefix))
+	}
+	if c.DuplicateWindow < 100*time.Millisecond {
+		l.fail("NOTIFICATIONS_DUPLICATE_WINDOW", "must be at least 100ms")
+	}
+	if c.IdempotencyWindow < time.Second {
+		l.fail("NOTIFICATIONS_IDEMPOTENCY_WINDOW", "must be at least 1s")
+	}
+	c.Destinations, c.destVars = l.destinations()
+	c.Routes = l.routes(c.Destinations)
+	if l.err != nil {
+		return nil, l.err
+	}
+	return c, nil
+}
+
+// Channels returns the names of the channels that have at least one destination.
+func (c *Config) Channels() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, d := range c.Destinations {
+		if !seen[d.Channel] {
+			seen[d.Channel] = true
+			out = append(out, d.Channel)
+		}
+	}
+	return out
+}
+
+// VarOf names the variable a destination was configured by.
+func (c *Config) VarOf(destinationID string) string {
+	if v, ok := c.destVars[destinationID]; ok {
+		return v
+	}
+	return "NOTIFICATIONS_DESTINATIONS"
+}
+
+// Secrets lists every secret in the configuration, for masking in logs.
+func (c *Config) Secrets() []string {
+	var out []string
+	for _, d := range c.Destinations {
+		if d.Secret != "" {
+			out = append(out, strings.Fields(d.Secret)...)
+		}
+	}
+	if c.AdminToken != "" {
+		out = append(out, c.AdminToken)
+	}
+	return out
+}
+
+type loader struct {
+	get Getenv
+	err error
+}
+
+func (l *loader) fail(name, reason string) {
+	if l.err == nil {
+		l.err = &Error{Var: name, Reason: reason}
+	}
+}
+
+func (l *loader) str(name, def string) string {
+	if v := strings.TrimSpace(l.get(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (l *loader) boolean(name string, def bool) bool {
+	v := strings.TrimSpace(l.get(name))
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		l.fail(name, fmt.Sprintf("%q is not a boolean (true or false)", v))
+	}
+	return b
+}
+
+func (l *loader) integer(name string, def, min int) int {
+	v := strings.TrimSpace(l.get(name))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		l.fail(name, fmt.Sprintf("%q is not a whole number", v))
+		return def
+	}
+	if n < min {
+		l.fail(name, fmt.Sprintf("%d is less than %d", n, min))
+	}
+	return n
+}
+
+func (l *loader) duration(name string, def time.Duration) time.Duration {
+	v := strings.TrimSpace(l.get(name))
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		l.fail(name, fmt.Sprintf("%q is not a positive duration such as 5s or 2m", v))
+		return def
+	}
+	return d
+}
+
+func (l *loader) durations(name, def string) []time.Duration {
+	v := l.str(name, def)
+	var out []time.Duration
+	for _, part := range strings.Split(v, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(part))
+		if err != nil || d <= 0 {
+			l.fail(name, fmt.Sprintf("%q is not a comma-separated list of positive durations such as 5s,10s,20s", v))
+			return nil
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func (l *loader) oneOf(name, def string, allowed ...string) string {
+	v := strings.ToLower(l.str(name, def))
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	l.fail(name, fmt.Sprintf("%q is not one of %s", v, strings.Join(allowed, ", ")))
+	return def
+}
+
+func (l *loader) jsonVar(name string, into any) bool {
+	v := strings.TrimSpace(l.get(name))
+	if v == "" {
+		return false
+	}
+	if err := json.Unmarshal([]byte(v), into); err != nil {
+		l.fail(name, "is not valid JSON: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// destinations builds the operator's destinations from the per-channel variables of the
+// original design and from NOTIFICATIONS_DESTINATIONS.
+func (l *loader) destinations() ([]channel.Destination, map[string]string) {
+	var out []channel.Destination
+	vars := map[string]string{}
+	if l.boolean("NOTIFICATIONS_WEBHOOK_ENABLED", false) {
+		d := channel.Destination{
+			ID:      "webhook",
+			Channel: "webhook",
+			URL:     l.required("NOTIFICATIONS_WEBHOOK_URL"),
+			Secret:  l.required("NOTIFICATIONS_WEBHOOK_SECRET"),
+			Method:  strings.ToUpper(l.str("NOTIFICATIONS_WEBHOOK_METHOD", "POST")),
+		}
+		l.jsonVar("NOTIFICATIONS_WEBHOOK_HEADERS", &d.Headers)
+		out = append(out, d)
+		vars[d.ID] = "NOTIFICATIONS_WEBHOOK_URL"
+	}
+	if l.boolean("NOTIFICATIONS_DISCORD_ENABLED", false) {
+		out = append(out, channel.Destination{ID: "discord", Channel: "discord",
+			URL: l.required("NOTIFICATIONS_DISCORD_WEBHOOK_URL")})
+		vars["discord"] = "NOTIFICATIONS_DISCORD_WEBHOOK_URL"
+	}
+	if l.boolean("NOTIFICATIONS_SLACK_ENABLED", false) {
+		out = append(out, channel.Destination{ID: "slack", Channel: "slack",
+			URL: l.required("NOTIFICATIONS_SLACK_WEBHOOK_URL")})
+		vars["slack"] = "NOTIFICATIONS_SLACK_WEBHOOK_URL"
+	}
+	if l.boolean("NOTIFICATIONS_EMAIL_ENABLED", false) {
+		d := channel.Destination{ID: "email", Channel: "email",
+			URL:    l.str("NOTIFICATIONS_RESEND_API_URL", "https://api.resend.com"),
+			Secret: l.required("NOTIFICATIONS_RESEND_API_KEY"),
+			From:   l.required("NOTIFICATIONS_EMAIL_FROM"),
+		}
+		if !l.jsonVar("NOTIFICATIONS_EMAIL_TO", &d.To) || len(d.To) == 0 {
+			l.fail("NOTIFICATIONS_EMAIL_TO", "must be a JSON array of at least one address, e.g. [\"ops@example.com\"]")
+		}
+		out = append(out, d)
+		vars["email"] = "NOTIFICATIONS_EMAIL_ENABLED"
+	}
+	var extra []channel.Destination
+	l.jsonVar("NOTIFICATIONS_DESTINATIONS", &extra)
+	out = append(out, extra...)
+
+	seen := map[string]bool{}
+	for i, d := range out {
+		switch {
+		case d.ID == "" || !sdk.ValidTenant(d.ID):
+			l.fail("NOTIFICATIONS_DESTINATIONS", fmt.Sprintf("destination %d: id %q must be one token of letters, digits, '-' and '_'", i, d.ID))
+		case seen[d.ID]:
+			l.fail("NOTIFICATIONS_DESTINATIONS", fmt.Sprintf("destination id %q is used twice", d.ID))
+		case !sdk.ValidTenant(d.Channel):
+			l.fail("NOTIFICATIONS_DESTINATIONS", fmt.Sprintf("destination %q: channel %q is not a channel name", d.ID, d.Channel))
+		}
+		seen[d.ID] = true
+	}
+	return out, vars
+}
+
+func (l *loader) required(name string) string {
+	v := strings.TrimSpace(l.get(name))
+	if v == "" {
+		l.fail(name, "is required when its channel is enabled")
+	}
+	return v
+}
+
+// routes parses NOTIFICATIONS_ROUTES, a JSON object from pattern to targets. Object keys are
+// kept in the order written, though order does not matter: every matching rule applies.
+func (l *loader) routes(dests []channel.Destination) []Route {
+	const name = "NOTIFICATIONS_ROUTES"
+	var raw map[string][]string
+	if !l.jsonVar(name, &raw) {
+		return nil
+	}
+	known := map[string]bool{}
+	for _, d := range dests {
+		known[d.ID] = true
+		known[d.Channel] = true
+	}
+	out := make([]Route, 0, len(raw))
+	for pattern, targets := range raw {
+		if _, err := path.Match(pattern, ""); err != nil || pattern == "" {
+			l.fail(name, fmt.Sprintf("pattern %q is not a valid glob", pattern))
+		}
+		for _, t := range targets {
+			if !known[t] {
+				l.fail(name, fmt.Sprintf("pattern %q names %q, which is neither an enabled channel nor a destination id", pattern, t))
+			}
+		}
+		out = append(out, Route{Pattern: pattern, Targets: targets})
+	}
+	return out
+}

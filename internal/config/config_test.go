@@ -1,0 +1,118 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func getenv(m map[string]string) Getenv { return func(k string) string { return m[k] } }
+
+func TestLoadDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := Load(getenv(nil), ":8080")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Enabled || c.SubjectPrefix != "herald" || c.HTTPAddr != ":8080" || c.NATSURL != "" || c.DatabaseURL != "" {
+		t.Errorf("unexpected defaults: %+v", c)
+	}
+	if c.Retry.MaxRetries != 3 || c.Retry.Attempts() != 4 || c.Retry.MaxDelay != 5*time.Minute {
+		t.Errorf("retry defaults = %+v", c.Retry)
+	}
+	want := []time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second, 40 * time.Second, 80 * time.Second}
+	if len(c.Retry.Backoff) != len(want) {
+		t.Fatalf("backoff = %v, want %v", c.Retry.Backoff, want)
+	}
+	for i := range want {
+		if c.Retry.Backoff[i] != want[i] {
+			t.Errorf("backoff = %v, want %v", c.Retry.Backoff, want)
+		}
+	}
+	if c.IdempotencyWindow != 24*time.Hour || c.DuplicateWindow != 2*time.Minute {
+		t.Errorf("windows = %s, %s", c.IdempotencyWindow, c.DuplicateWindow)
+	}
+	if c.Routes != nil || len(c.Destinations) != 0 {
+		t.Errorf("routes %v, destinations %v; want none", c.Routes, c.Destinations)
+	}
+}
+
+func TestLoadOperatorDestinations(t *testing.T) {
+	t.Parallel()
+	c, err := Load(getenv(map[string]string{
+		"NOTIFICATIONS_WEBHOOK_ENABLED": "true",
+		"NOTIFICATIONS_WEBHOOK_URL":     "https://example.com/hook",
+		"NOTIFICATIONS_WEBHOOK_SECRET":  "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		"NOTIFICATIONS_WEBHOOK_METHOD":  "put",
+		"NOTIFICATIONS_WEBHOOK_HEADERS": `{"X-Team":"ops"}`,
+		"NOTIFICATIONS_DESTINATIONS":    `[{"id":"audit","channel":"webhook","url":"https://audit.example.com","secret":"whsec_abc"}]`,
+		"NOTIFICATIONS_ROUTES":          `{"payment.*":["webhook"],"*":["audit"]}`,
+	}), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Destinations) != 2 || c.Destinations[0].Method != "PUT" || c.Destinations[0].Headers["X-Team"] != "ops" {
+		t.Fatalf("destinations = %+v", c.Destinations)
+	}
+	if got := c.Channels(); len(got) != 1 || got[0] != "webhook" {
+		t.Errorf("channels = %v", got)
+	}
+	if len(c.Routes) != 2 {
+		t.Errorf("routes = %v", c.Routes)
+	}
+	secrets := strings.Join(c.Secrets(), " ")
+	if !strings.Contains(secrets, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") || !strings.Contains(secrets, "whsec_abc") {
+		t.Errorf("Secrets() misses a secret")
+	}
+}
+
+func TestLoadNamesTheBadVariable(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		env  map[string]string
+		name string
+	}{
+		{map[string]string{"NOTIFICATIONS_ENABLED": "maybe"}, "NOTIFICATIONS_ENABLED"},
+		{map[string]string{"NOTIFICATIONS_MAX_RETRIES": "-1"}, "NOTIFICATIONS_MAX_RETRIES"},
+		{map[string]string{"NOTIFICATIONS_MAX_RETRIES": "three"}, "NOTIFICATIONS_MAX_RETRIES"},
+		{map[string]string{"NOTIFICATIONS_RETRY_BACKOFF": "5s,soon"}, "NOTIFICATIONS_RETRY_BACKOFF"},
+		{map[string]string{"NOTIFICATIONS_RETRY_MAX_DELAY": "0"}, "NOTIFICATIONS_RETRY_MAX_DELAY"},
+		{map[string]string{"NOTIFICATIONS_SUBJECT_PREFIX": "a.b"}, "NOTIFICATIONS_SUBJECT_PREFIX"},
+		{map[string]string{"NOTIFICATIONS_WEBHOOK_ENABLED": "true"}, "NOTIFICATIONS_WEBHOOK_URL"},
+		{map[string]string{"NOTIFICATIONS_ROUTES": `{"payment.*":`}, "NOTIFICATIONS_ROUTES"},
+		{map[string]string{"NOTIFICATIONS_ROUTES": `{"payment.*":["sms"]}`}, "NOTIFICATIONS_ROUTES"},
+		{map[string]string{"NOTIFICATIONS_DESTINATIONS": `[{"id":"a b","channel":"webhook"}]`}, "NOTIFICATIONS_DESTINATIONS"},
+		{map[string]string{"NOTIFICATIONS_EMAIL_ENABLED": "true", "NOTIFICATIONS_RESEND_API_KEY": "re_x", "NOTIFICATIONS_EMAIL_FROM": "a@b.c", "NOTIFICATIONS_EMAIL_TO": "ops@b.c"}, "NOTIFICATIONS_EMAIL_TO"},
+		{map[string]string{"NOTIFICATIONS_MAX_CONCURRENT": "4", "NOTIFICATIONS_RETRY_WORKERS": "8"}, "NOTIFICATIONS_RETRY_WORKERS"},
+		{map[string]string{"NOTIFICATIONS_LOG_FORMAT": "xml"}, "NOTIFICATIONS_LOG_FORMAT"},
+	}
+	for _, c := range cases {
+		_, err := Load(getenv(c.env), "")
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Var != c.name {
+			t.Errorf("env %v: error %v, want one naming %s", c.env, err, c.name)
+		}
+	}
+}
+
+func TestRouteMatches(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		pattern, typ string
+		want         bool
+	}{
+		{"*", "payment.failed", true},
+		{"payment.*", "payment.failed", true},
+		{"payment.*", "payment.refund.partial", true},
+		{"payment.*", "paymentx.failed", false},
+		{"payment.failed", "payment.failed", true},
+		{"payment.failed", "payment.succeeded", false},
+		{"node.*.warning", "node.health.warning", true},
+	}
+	for _, c := range cases {
+		if got := (Route{Pattern: c.pattern}).Matches(c.typ); got != c.want {
+			t.Errorf("%q matches %q = %v, want %v", c.pattern, c.typ, got, c.want)
+		}
+	}
+}

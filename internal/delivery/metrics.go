@@ -1,0 +1,47 @@
+package delivery
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are a channel worker's metrics, the names DESIGN.md promises operators. Labels are
+// bounded: channel and status come from fixed sets; event_type from the producers' types.
+type Metrics struct {
+	delivered  *prometheus.CounterVec
+	duration   *prometheus.HistogramVec
+	retries    *prometheus.CounterVec
+	retryDepth *prometheus.GaugeVec
+	queueDepth *prometheus.GaugeVec
+	inFlight   *prometheus.GaugeVec
+}
+
+// NewMetrics registers the worker's metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		delivered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "notifications_delivered_total",
+			Help: "Delivery attempts by channel, event type and resulting status: delivered, retrying, failed (permanent error), dead (attempts ran out).",
+		}, []string{"channel", "event_type", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "notification_delivery_duration_seconds",
+			Help:    "Time one send to the provider took, whatever its outcome.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
+		}, []string{"channel"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "notification_retries_total",
+			Help: "Retries scheduled through NakWithDelay.",
+		}, []string{"channel"}),
+		retryDepth: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "notification_retry_queue_depth",
+			Help: "Deliveries handed out and not yet acknowledged on the channel's consumer: in flight, or waiting for a scheduled retry. Sampled from the consumer; every worker of a channel reports the same figure.",
+		}, []string{"channel"}),
+		queueDepth: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "notification_queue_depth",
+			Help: "Deliveries waiting on the channel's consumer that no worker has taken yet.",
+		}, []string{"channel"}),
+		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "notification_sends_in_flight",
+			Help: "Sends this process is running now.",
+		}, []string{"channel"}),
+	}
+	reg.MustRegister(m.delivered, m.duration, m.retries, m.retryDepth, m.queueDepth, m.inFlight)
+	return m
+}

@@ -1,0 +1,368 @@
+// Package delivery is the channel workers' consume loop. Each delivery from DELIVERIES is
+// sent through its channel, and the channel's Outcome is mapped onto a JetStream verb:
+// Delivered is acked; Retry is NakWithDelay with exponential backoff (or the provider's
+// Retry-After); Permanent, or Retry on the last attempt, is dead-lettered to DEAD and then
+// terminated. Every attempt's result is published to RESULTS for the ledger before the
+// delivery is acked, so the ledger misses nothing.
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/heraldhq/herald/internal/broker"
+	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/sdk"
+)
+
+// Publisher is the part of jetstream.JetStream a worker publishes results and dead letters
+// with.
+type Publisher interface {
+	PublishMsgAsync(msg *nats.Msg, opts ...jetstream.PublishOpt) (jetstream.PubAckFuture, error)
+	PublishMsg(ctx context.Context, msg *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error)
+}
+
+// Destinations resolves a destination id to its configuration.
+type Destinations interface {
+	Destination(id string) (channel.Destination, bool)
+}
+
+// StaticDestinations is a fixed set of destinations, by id.
+type StaticDestinations map[string]channel.Destination
+
+// Destination implements Destinations.
+func (s StaticDestinations) Destination(id string) (channel.Destination, bool) {
+	d, ok := s[id]
+	return d, ok
+}
+
+// Config configures a Worker.
+type Config struct {
+	// Prefix is the subject prefix. Defaults to herald.
+	Prefix string
+	// Attempts is the total number of attempts per delivery. Defaults to 4 (3 retries).
+	Attempts int
+	// Backoff schedules retries.
+	Backoff Backoff
+	// MaxConcurrent caps the sends in flight. Defaults to 64.
+	MaxConcurrent int
+	// RetryWorkers caps how many of those are retries. Defaults to MaxConcurrent/4, at least 1.
+	RetryWorkers int
+	// SendTimeout bounds one send. Defaults to 10s.
+	SendTimeout time.Duration
+	// PublishTimeout bounds the wait for a result's or dead letter's acknowledgement.
+	// Defaults to 10s.
+	PublishTimeout time.Duration
+	// DepthInterval is how often the queue depth gauges are sampled. Defaults to 5s.
+	DepthInterval time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.Prefix == "" {
+		c.Prefix = "herald"
+	}
+	if c.Attempts <= 0 {
+		c.Attempts = 4
+	}
+	if c.MaxConcurrent <= 0 {
+		c.MaxConcurrent = 64
+	}
+	if c.RetryWorkers <= 0 {
+		c.RetryWorkers = max(1, c.MaxConcurrent/4)
+	}
+	if c.SendTimeout <= 0 {
+		c.SendTimeout = 10 * time.Second
+	}
+	if c.PublishTimeout <= 0 {
+		c.PublishTimeout = 10 * time.Second
+	}
+	if c.DepthInterval <= 0 {
+		c.DepthInterval = 5 * time.Second
+	}
+	return c
+}
+
+// Deps are what a Worker works with.
+type Deps struct {
+	// Consumer is the channel's durable consumer on DELIVERIES, shared by all its workers.
+	Consumer     jetstream.Consumer
+	Publisher    Publisher
+	Channel      channel.Channel
+	Destinations Destinations
+	Metrics      *Metrics
+	Logger       *slog.Logger
+}
+
+// Worker delivers one channel's deliveries with a bounded pool of goroutines.
+type Worker struct {
+	cfg  Config
+	deps Deps
+	name string
+	subj broker.Subjects
+	log  *slog.Logger
+
+	slots   chan struct{}  // every send holds one
+	retries chan struct{}  // retries hold one of these as well
+	wg      sync.WaitGroup // sends in flight
+	sampler sync.WaitGroup
+	consume jetstream.ConsumeContext
+	cancel  context.CancelFunc
+}
+
+// New builds a Worker; Start runs it.
+func New(cfg Config, deps Deps) *Worker {
+	cfg = cfg.withDefaults()
+	name := deps.Channel.Name()
+	return &Worker{
+		cfg:     cfg,
+		deps:    deps,
+		name:    name,
+		subj:    broker.Subjects{Prefix: cfg.Prefix},
+		log:     deps.Logger.With("component", "worker", "channel", name),
+		slots:   make(chan struct{}, cfg.MaxConcurrent),
+		retries: make(chan struct{}, cfg.RetryWorkers),
+	}
+}
+
+// ConsumerConfig adjusts a channel consumer's definition to the worker's policy: MaxDeliver
+// is the attempts plus two, a backstop behind the worker's own dead-lettering on the last
+// attempt, and AckWait is twice the send timeout.
+func ConsumerConfig(base jetstream.ConsumerConfig, attempts int, sendTimeout time.Duration) jetstream.ConsumerConfig {
+	base.MaxDeliver = attempts + 2
+	base.AckWait = 2 * sendTimeout
+	base.BackOff = nil
+	return base
+}
+
+// Start begins consuming. The consumer prefetches about as many deliveries as the pool
+// holds, so that AckWait does not run out on deliveries waiting in the client's buffer.
+func (w *Worker) Start(ctx context.Context) error {
+	ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	cc, err := w.deps.Consumer.Consume(func(msg jetstream.Msg) {
+		received := time.Now()
+		w.slots <- struct{}{}
+		w.wg.Add(1)
+		go func() {
+			defer func() { <-w.slots; w.wg.Done() }()
+			w.handle(ctx, msg, received)
+		}()
+	},
+		jetstream.PullMaxMessages(w.cfg.MaxConcurrent),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			if !errors.Is(err, jetstream.ErrNoHeartbeat) {
+				w.log.Warn("consume deliveries", "err", err)
+			}
+		}))
+	if err != nil {
+		return fmt.Errorf("consume %s deliveries: %w", w.name, err)
+	}
+	w.consume = cc
+	w.sampler.Add(1)
+	go w.sampleDepth(ctx)
+	w.log.Info("worker started", "max_concurrent", w.cfg.MaxConcurrent, "retry_workers", w.cfg.RetryWorkers, "attempts", w.cfg.Attempts)
+	return nil
+}
+
+// Stop stops taking deliveries and waits for the sends in flight to finish and be acked.
+func (w *Worker) Stop() {
+	if w.consume != nil {
+		w.consume.Drain()
+		<-w.consume.Closed()
+	}
+	w.wg.Wait()
+	if w.cancel != nil {
+		w.cancel()
+	}
+	w.sampler.Wait()
+}
+
+func (w *Worker) sampleDepth(ctx context.Context) {
+	defer w.sampler.Done()
+	t := time.NewTicker(w.cfg.DepthInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		ictx, cancel := context.WithTimeout(ctx, w.cfg.PublishTimeout)
+		info, err := w.deps.Consumer.Info(ictx)
+		cancel()
+		if err != nil {
+			continue
+		}
+		w.deps.Metrics.retryDepth.WithLabelValues(w.name).Set(float64(info.NumAckPending))
+		w.deps.Metrics.queueDepth.WithLabelValues(w.name).Set(float64(info.NumPending))
+	}
+}
+
+func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, received time.Time) {
+	md, err := msg.Metadata()
+	if err != nil {
+		w.log.Error("delivery without metadata, terminating", "err", err)
+		_ = msg.Term()
+		return
+	}
+	attempt := int(md.NumDelivered)
+	if attempt > 1 {
+		select {
+		case w.retries <- struct{}{}:
+			defer func() { <-w.retries }()
+		case <-ctx.Done():
+			return // redelivered after AckWait
+		}
+	}
+	if time.Since(received) > w.cfg.SendTimeout/2 {
+		// It waited in the buffer or for a retry slot: give it a full AckWait for the send.
+		_ = msg.InProgress()
+	}
+
+	h := msg.Headers()
+	n := channel.Notification{
+		DeliveryID: h.Get(broker.HeaderDeliveryID),
+		Attempt:    attempt,
+		Raw:        msg.Data(),
+	}
+	res := store.Result{
+		DeliveryID:  n.DeliveryID,
+		EventID:     h.Get(broker.HeaderEventID),
+		TenantID:    h.Get(broker.HeaderTenant),
+		EventType:   h.Get(broker.HeaderEventType),
+		Channel:     w.name,
+		Destination: h.Get(broker.HeaderDestination),
+		Attempt:     attempt,
+	}
+	log := w.log.With("delivery_id", n.DeliveryID, "event_type", res.EventType, "tenant_id", res.TenantID, "attempt", attempt)
+
+	var out channel.Outcome
+	dest, ok := w.deps.Destinations.Destination(res.Destination)
+	switch {
+	case n.DeliveryID == "" || res.Destination == "":
+		out = channel.Fail(0, "delivery message lacks its Herald headers")
+	case !ok:
+		// Maybe a rolling deploy: this worker's configuration does not know it yet.
+		out = channel.RetryLater(0, 0, fmt.Sprintf("destination %q is not configured on this worker", res.Destination))
+	default:
+		n.Destination = dest
+		if n.Event, err = sdk.Decode(n.Raw); err != nil {
+			out = channel.Fail(0, err.Error())
+			break
+		}
+		out = w.send(ctx, n)
+	}
+	res.HTTPStatus = out.StatusCode
+	res.At = time.Now().UTC()
+	w.settle(ctx, msg, log, res, out)
+}
+
+func (w *Worker) send(ctx context.Context, n channel.Notification) channel.Outcome {
+	w.deps.Metrics.inFlight.WithLabelValues(w.name).Inc()
+	defer w.deps.Metrics.inFlight.WithLabelValues(w.name).Dec()
+	sctx, cancel := context.WithTimeout(ctx, w.cfg.SendTimeout)
+	defer cancel()
+	start := time.Now()
+	out := w.deps.Channel.Send(sctx, n)
+	w.deps.Metrics.duration.WithLabelValues(w.name).Observe(time.Since(start).Seconds())
+	return out
+}
+
+// settle maps the outcome onto JetStream: result first (so the ledger sees every attempt),
+// then Ack, NakWithDelay, or dead letter and Term.
+func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, log *slog.Logger, res store.Result, out channel.Outcome) {
+	var verb func() error
+	var delay time.Duration
+	switch {
+	case out.Kind == channel.Delivered:
+		res.Status = store.StatusDelivered
+		verb = msg.Ack
+	case out.Kind == channel.Retry && res.Attempt < w.cfg.Attempts:
+		res.Status = store.StatusRetrying
+		delay = w.cfg.Backoff.Delay(res.Attempt, out.RetryAfter)
+		verb = func() error { return msg.NakWithDelay(delay) }
+	default:
+		res.Status = store.StatusFailed
+		if out.Kind == channel.Retry {
+			res.Status = store.StatusDead
+		}
+		reason := out.Reason
+		if res.Status == store.StatusDead {
+			reason = fmt.Sprintf("gave up after %d attempts: %s", res.Attempt, out.Reason)
+		}
+		dead := broker.DeadLetter(w.subj.Dead(w.name, tenantToken(res.TenantID)), msg, string(res.Status), reason, res.Attempt)
+		if err := w.publish(ctx, dead); err != nil {
+			log.Error("dead-letter failed, will retry", "err", err)
+			_ = msg.NakWithDelay(w.cfg.Backoff.Delay(1, 0))
+			return
+		}
+		verb = func() error { return msg.TermWithReason(string(res.Status)) }
+	}
+	res.Error = out.Reason
+
+	if err := w.publishResult(ctx, res); err != nil {
+		// Without its result the ledger would miss this attempt: let the delivery come back.
+		log.Error("publish result failed, delivery will be redelivered", "err", err)
+		_ = msg.NakWithDelay(time.Second)
+		return
+	}
+	if err := verb(); err != nil {
+		log.Warn("settle delivery", "status", res.Status, "err", err)
+	}
+	w.deps.Metrics.delivered.WithLabelValues(w.name, res.EventType, string(res.Status)).Inc()
+	switch res.Status {
+	case store.StatusDelivered:
+		log.Debug("delivered", "http_status", out.StatusCode)
+	case store.StatusRetrying:
+		w.deps.Metrics.retries.WithLabelValues(w.name).Inc()
+		log.Info("delivery failed, retry scheduled", "reason", out.Reason, "http_status", out.StatusCode, "retry_in", delay.String())
+	default:
+		log.Warn("delivery dead-lettered", "status", res.Status, "reason", out.Reason, "http_status", out.StatusCode)
+	}
+}
+
+func (w *Worker) publishResult(ctx context.Context, res store.Result) error {
+	body, err := json.Marshal([]store.Result{res})
+	if err != nil {
+		return fmt.Errorf("encode result: %w", err)
+	}
+	m := nats.NewMsg(w.subj.Results(w.name))
+	m.Data = body
+	m.Header.Set(jetstream.MsgIDHeader, res.DeliveryID+":"+strconv.Itoa(res.Attempt))
+	return w.publish(ctx, m)
+}
+
+func (w *Worker) publish(ctx context.Context, m *nats.Msg) error {
+	f, err := w.deps.Publisher.PublishMsgAsync(m)
+	if err != nil {
+		return fmt.Errorf("publish %s: %w", m.Subject, err)
+	}
+	t := time.NewTimer(w.cfg.PublishTimeout)
+	defer t.Stop()
+	select {
+	case <-f.Ok():
+		return nil
+	case err := <-f.Err():
+		return fmt.Errorf("publish %s: %w", m.Subject, err)
+	case <-t.C:
+		return fmt.Errorf("publish %s: no acknowledgement within %s", m.Subject, w.cfg.PublishTimeout)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func tenantToken(t string) string {
+	if t == "" {
+		return "_"
+	}
+	return t
+}

@@ -1,0 +1,300 @@
+// Package dispatch turns events into deliveries: it validates each event from the EVENTS
+// stream, routes it to the operator's destinations, and publishes one message per
+// destination to DELIVERIES, acking the event only once every one is stored. Malformed
+// events are dead-lettered with their reason; events already dispatched within the
+// idempotency window are acked and dropped.
+package dispatch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/heraldhq/herald/internal/broker"
+	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/sdk"
+)
+
+// Publisher is the part of jetstream.JetStream the dispatcher publishes with.
+type Publisher interface {
+	PublishMsgAsync(msg *nats.Msg, opts ...jetstream.PublishOpt) (jetstream.PubAckFuture, error)
+	PublishMsg(ctx context.Context, msg *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error)
+}
+
+// Config configures a Dispatcher.
+type Config struct {
+	// Prefix is the subject prefix. Defaults to herald.
+	Prefix string
+	// Concurrency is how many events are fanned out at once. Defaults to 64.
+	Concurrency int
+	// MaxEventBytes is the largest event accepted. Defaults to sdk.DefaultMaxEventBytes.
+	MaxEventBytes int
+	// PublishTimeout bounds each wait for the server's acknowledgements. Defaults to 10s.
+	PublishTimeout time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.Prefix == "" {
+		c.Prefix = "herald"
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 64
+	}
+	if c.MaxEventBytes <= 0 {
+		c.MaxEventBytes = sdk.DefaultMaxEventBytes
+	}
+	if c.PublishTimeout <= 0 {
+		c.PublishTimeout = 10 * time.Second
+	}
+	return c
+}
+
+// Deps are what a Dispatcher works with.
+type Deps struct {
+	// Consumer is the durable "dispatcher" consumer of EVENTS.
+	Consumer    jetstream.Consumer
+	Publisher   Publisher
+	Idempotency *Idempotency
+	Router      *Router
+	Metrics     *Metrics
+	Logger      *slog.Logger
+}
+
+// Dispatcher consumes EVENTS and fans each event out to DELIVERIES.
+type Dispatcher struct {
+	cfg  Config
+	deps Deps
+	subj broker.Subjects
+	log  *slog.Logger
+
+	sem     chan struct{}
+	wg      sync.WaitGroup
+	consume jetstream.ConsumeContext
+	cancel  context.CancelFunc
+}
+
+// New builds a Dispatcher; Start runs it.
+func New(cfg Config, deps Deps) *Dispatcher {
+	cfg = cfg.withDefaults()
+	return &Dispatcher{
+		cfg:  cfg,
+		deps: deps,
+		subj: broker.Subjects{Prefix: cfg.Prefix},
+		log:  deps.Logger.With("component", "dispatcher"),
+		sem:  make(chan struct{}, cfg.Concurrency),
+	}
+}
+
+// Start begins consuming. Events are handled by a pool of Concurrency goroutines; the
+// consumer prefetches about as many, so that AckWait does not run out on events waiting in
+// the client's buffer.
+func (d *Dispatcher) Start(ctx context.Context) error {
+	ctx, d.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	cc, err := d.deps.Consumer.Consume(func(msg jetstream.Msg) {
+		d.sem <- struct{}{}
+		d.wg.Add(1)
+		go func() {
+			defer func() { <-d.sem; d.wg.Done() }()
+			d.handle(ctx, msg)
+		}()
+	},
+		jetstream.PullMaxMessages(d.cfg.Concurrency),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			if !errors.Is(err, jetstream.ErrNoHeartbeat) {
+				d.log.Warn("consume events", "err", err)
+			}
+		}))
+	if err != nil {
+		return fmt.Errorf("consume events: %w", err)
+	}
+	d.consume = cc
+	d.log.Info("dispatcher started", "concurrency", d.cfg.Concurrency)
+	return nil
+}
+
+// Stop stops taking events and waits for those in hand to finish.
+func (d *Dispatcher) Stop() {
+	if d.consume != nil {
+		d.consume.Drain()
+		<-d.consume.Closed()
+	}
+	d.wg.Wait()
+	if d.cancel != nil {
+		d.cancel()
+	}
+}
+
+func (d *Dispatcher) handle(ctx context.Context, msg jetstream.Msg) {
+	start := time.Now()
+	defer func() { d.deps.Metrics.duration.Observe(time.Since(start).Seconds()) }()
+
+	ev, reject := d.validate(msg)
+	if reject != nil {
+		d.reject(ctx, msg, reject)
+		return
+	}
+	log := d.log.With("event_id", ev.ID, "event_type", ev.Type, "tenant_id", ev.Tenant())
+
+	seen, err := d.deps.Idempotency.Seen(ctx, ev.ID)
+	if err != nil {
+		d.retryLater(msg, log, err)
+		return
+	}
+	if seen {
+		log.Debug("event already dispatched, dropping duplicate")
+		d.deps.Metrics.events.WithLabelValues("duplicate").Inc()
+		_ = msg.Ack()
+		return
+	}
+
+	dests := d.deps.Router.Route(ev.Type)
+	if len(dests) == 0 {
+		log.Debug("no destination routed")
+		d.deps.Metrics.events.WithLabelValues("unrouted").Inc()
+		_ = msg.Ack()
+		return
+	}
+	if err := d.fanOut(ctx, msg, ev, dests); err != nil {
+		d.retryLater(msg, log, err)
+		return
+	}
+	if err := d.deps.Idempotency.Mark(ctx, ev.ID, time.Now()); err != nil {
+		// The deliveries are stored; a redelivery fans out again, and DELIVERIES' duplicate
+		// window drops the copies.
+		d.retryLater(msg, log, err)
+		return
+	}
+	// A lost ack redelivers the event, which the idempotency record then drops: a plain Ack
+	// is enough, no DoubleAck round trip.
+	if err := msg.Ack(); err != nil {
+		log.Warn("ack event", "err", err)
+	}
+	d.deps.Metrics.events.WithLabelValues("dispatched").Inc()
+	d.deps.Metrics.fanout.Add(float64(len(dests)))
+	log.Debug("event dispatched", "deliveries", len(dests))
+}
+
+// rejection is why an event is refused: Field is the metric's bounded reason.
+type rejection struct {
+	Field  string
+	Reason string
+}
+
+func (d *Dispatcher) validate(msg jetstream.Msg) (*sdk.Event, *rejection) {
+	data := msg.Data()
+	if len(data) > d.cfg.MaxEventBytes {
+		return nil, &rejection{"size", fmt.Sprintf("event is %d bytes, over the limit of %d", len(data), d.cfg.MaxEventBytes)}
+	}
+	ev, err := sdk.Decode(data)
+	if err != nil {
+		var ve *sdk.ValidationError
+		if errors.As(err, &ve) {
+			return nil, &rejection{ve.Field, ve.Error()}
+		}
+		return nil, &rejection{"json", err.Error()}
+	}
+	if want := ev.Subject(d.cfg.Prefix); msg.Subject() != want {
+		return nil, &rejection{"subject", fmt.Sprintf("invalid event: published on %q, but its tenantid and type say %q", msg.Subject(), want)}
+	}
+	return ev, nil
+}
+
+// reject dead-letters a malformed event with its reason and terminates it. If DEAD cannot
+// take it, the event is retried later rather than lost.
+func (d *Dispatcher) reject(ctx context.Context, msg jetstream.Msg, r *rejection) {
+	tenant := d.subj.TenantOfEvent(msg.Subject())
+	if !sdk.ValidTenant(tenant) {
+		tenant = "_"
+	}
+	dead := broker.DeadLetter(d.subj.Dead("invalid", tenant), msg, "invalid", r.Reason, 0)
+	pctx, cancel := context.WithTimeout(ctx, d.cfg.PublishTimeout)
+	defer cancel()
+	if _, err := d.deps.Publisher.PublishMsg(pctx, dead); err != nil {
+		d.retryLater(msg, d.log, fmt.Errorf("dead-letter invalid event: %w", err))
+		return
+	}
+	d.log.Warn("invalid event rejected", "reason", r.Reason, "field", r.Field,
+		"subject", msg.Subject(), "dead_subject", dead.Subject, "bytes", len(msg.Data()))
+	d.deps.Metrics.events.WithLabelValues("invalid").Inc()
+	d.deps.Metrics.invalid.WithLabelValues(r.Field).Inc()
+	_ = msg.TermWithReason(r.Field)
+}
+
+// fanOut publishes one delivery per destination and one pending record for the ledger, then
+// waits for every acknowledgement.
+func (d *Dispatcher) fanOut(ctx context.Context, msg jetstream.Msg, ev *sdk.Event, dests []channel.Destination) error {
+	futures := make([]jetstream.PubAckFuture, 0, len(dests)+1)
+	pending := make([]store.Result, 0, len(dests))
+	now := time.Now().UTC()
+	for _, dest := range dests {
+		id := broker.DeliveryID(ev.ID, dest.ID)
+		m := nats.NewMsg(d.subj.Deliver(dest.Channel, ev.Tenant()))
+		m.Data = msg.Data()
+		m.Header.Set(jetstream.MsgIDHeader, id)
+		m.Header.Set(broker.HeaderDeliveryID, id)
+		m.Header.Set(broker.HeaderDestination, dest.ID)
+		m.Header.Set(broker.HeaderEventID, ev.ID)
+		m.Header.Set(broker.HeaderEventType, ev.Type)
+		m.Header.Set(broker.HeaderTenant, ev.Tenant())
+		f, err := d.deps.Publisher.PublishMsgAsync(m)
+		if err != nil {
+			return fmt.Errorf("publish delivery %s: %w", id, err)
+		}
+		futures = append(futures, f)
+		pending = append(pending, store.Result{
+			DeliveryID: id, EventID: ev.ID, TenantID: ev.Tenant(), EventType: ev.Type,
+			Channel: dest.Channel, Destination: dest.ID, Status: store.StatusPending, At: now,
+		})
+	}
+	body, err := json.Marshal(pending)
+	if err != nil {
+		return fmt.Errorf("encode pending results: %w", err)
+	}
+	rm := nats.NewMsg(d.subj.Results("dispatch"))
+	rm.Data = body
+	rm.Header.Set(jetstream.MsgIDHeader, ev.ID+":pending")
+	f, err := d.deps.Publisher.PublishMsgAsync(rm)
+	if err != nil {
+		return fmt.Errorf("publish pending results: %w", err)
+	}
+	futures = append(futures, f)
+	return waitAll(ctx, futures, d.cfg.PublishTimeout)
+}
+
+// waitAll waits for every publish acknowledgement, or the first error.
+func waitAll(ctx context.Context, futures []jetstream.PubAckFuture, timeout time.Duration) error {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for _, f := range futures {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			return fmt.Errorf("publish %s: %w", f.Msg().Subject, err)
+		case <-t.C:
+			return fmt.Errorf("no acknowledgement from JetStream within %s", timeout)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// retryLater hands the event back for redelivery after a delay that grows with each attempt:
+// a JetStream or key-value outage delays events, it never drops them.
+func (d *Dispatcher) retryLater(msg jetstream.Msg, log *slog.Logger, err error) {
+	n := 1
+	if md, mdErr := msg.Metadata(); mdErr == nil {
+		n = int(md.NumDelivered)
+	}
+	delay := min(time.Second<<min(n-1, 5), 30*time.Second)
+	log.Warn("event not dispatched, will retry", "err", err, "attempt", n, "retry_in", delay.String())
+	_ = msg.NakWithDelay(delay)
+}
