@@ -52,10 +52,15 @@ type Event struct {
 // ValidationError says which field of an event is wrong and why. Errors returned by
 // Validate, Decode and Publish wrap it, so callers can use errors.As to find the field.
 type ValidationError struct {
-	Field  string
+	// Field is the JSON name of the offending attribute ("id", "type", "tenantid"), "data"
+	// for the payload as a whole or its size, "data.<name>" for one payload field, "json"
+	// for a body that is not a JSON object, "event" for a nil event.
+	Field string
+	// Reason says what is wrong, for people.
 	Reason string
 }
 
+// Error formats the error as "invalid event: <field>: <reason>".
 func (e *ValidationError) Error() string {
 	return fmt.Sprintf("invalid event: %s: %s", e.Field, e.Reason)
 }
