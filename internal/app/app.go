@@ -97,7 +97,7 @@ func Start(ctx context.Context, cfg *config.Config, role Role, log *slog.Logger)
 		if err != nil {
 			return nil, fmt.Errorf("jetstream: %w", err)
 		}
-		topo := broker.Topology{Prefix: cfg.SubjectPrefix, DuplicateWindow: cfg.DuplicateWindow}
+		topo := broker.Topology{Prefix: cfg.SubjectPrefix, DuplicateWindow: cfg.DuplicateWindow, Replicas: cfg.StreamReplicas}
 		actx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		err = topo.Apply(actx, js)
 		cancel()

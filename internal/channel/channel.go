@@ -1,10 +1,8 @@
-// Package channel defines what a delivery channel is: a Channel sends one Notification to one
-// Destination and answers with an Outcome that the delivery loop maps onto a JetStream verb.
-// Each provider lives in its own sub-package; Registry wires them by name.
 package channel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -27,6 +25,8 @@ type Destination struct {
 	Method string `json:"method,omitempty"`
 	// Headers are extra HTTP headers sent with every request.
 	Headers map[string]string `json:"headers,omitempty"`
+	// From is the sender for channels that address people (an email address, a phone number).
+	From string `json:"from,omitempty"`
 	// To lists recipients for channels that address people (email, SMS).
 	To []string `json:"to,omitempty"`
 }
@@ -64,6 +64,7 @@ const (
 	Permanent
 )
 
+// String returns the kind's lower-case name, as used in logs and metric labels.
 func (k Kind) String() string {
 	switch k {
 	case Delivered:
@@ -78,6 +79,7 @@ func (k Kind) String() string {
 
 // Outcome is the typed result of Channel.Send.
 type Outcome struct {
+	// Kind says what the delivery loop does next: Ack, NakWithDelay or dead-letter.
 	Kind Kind
 	// Reason explains a Retry or Permanent outcome. It must never contain a secret.
 	Reason string
@@ -100,6 +102,10 @@ func Fail(status int, reason string) Outcome {
 	return Outcome{Kind: Permanent, StatusCode: status, Reason: reason}
 }
 
+// ErrInvalidDestination is wrapped by every Channel.Validate error, so that configuration
+// loaders can tell a bad destination from other failures with errors.Is.
+var ErrInvalidDestination = errors.New("invalid destination")
+
 // Channel delivers notifications to one kind of destination.
 //
 // Send is called concurrently from many goroutines. It must honour ctx (a cancelled context
@@ -108,7 +114,9 @@ func Fail(status int, reason string) Outcome {
 type Channel interface {
 	// Name is the channel's name, as used in subjects and configuration ("webhook").
 	Name() string
-	// Validate checks that a destination is usable by this channel.
+	// Validate checks that a destination is usable by this channel. Its error wraps
+	// ErrInvalidDestination and never contains a secret. Send does not require a prior
+	// Validate: given a destination that would fail it, Send returns a Permanent outcome.
 	Validate(Destination) error
 	// Send delivers one notification.
 	Send(ctx context.Context, n Notification) Outcome

@@ -26,6 +26,9 @@ type Config struct {
 	// EmbeddedNATSAddr is where the embedded NATS server listens, so that other processes and
 	// the publisher CLI reach it (NOTIFICATIONS_EMBEDDED_NATS_ADDR). Defaults to 127.0.0.1:4222.
 	EmbeddedNATSAddr string
+	// StreamReplicas is the replica count of every stream and of the idempotency bucket
+	// (NOTIFICATIONS_STREAM_REPLICAS): 3 on a 3-node cluster. Defaults to 1.
+	StreamReplicas int
 	// DatabaseURL is the PostgreSQL URL (NOTIFICATIONS_DATABASE_URL). Empty means the
 	// embedded SQLite ledger in DataDir.
 	DatabaseURL string
@@ -144,6 +147,7 @@ func Load(getenv Getenv, defaultHTTPAddr string) (*Config, error) {
 		Enabled:             l.boolean("NOTIFICATIONS_ENABLED", true),
 		NATSURL:             l.str("NOTIFICATIONS_NATS_URL", ""),
 		EmbeddedNATSAddr:    l.str("NOTIFICATIONS_EMBEDDED_NATS_ADDR", "127.0.0.1:4222"),
+		StreamReplicas:      l.integer("NOTIFICATIONS_STREAM_REPLICAS", 1, 1),
 		DatabaseURL:         l.str("NOTIFICATIONS_DATABASE_URL", ""),
 		DataDir:             l.str("NOTIFICATIONS_DATA_DIR", "data"),
 		SubjectPrefix:       l.str("NOTIFICATIONS_SUBJECT_PREFIX", "herald"),

@@ -37,7 +37,8 @@ type Config struct {
 	Concurrency int
 	// MaxEventBytes is the largest event accepted. Defaults to sdk.DefaultMaxEventBytes.
 	MaxEventBytes int
-	// PublishTimeout bounds each wait for the server's acknowledgements. Defaults to 10s.
+	// PublishTimeout bounds each wait for the server's acknowledgements. Defaults to 5s,
+	// a third of the dispatcher consumer's AckWait.
 	PublishTimeout time.Duration
 }
 
@@ -52,7 +53,7 @@ func (c Config) withDefaults() Config {
 		c.MaxEventBytes = sdk.DefaultMaxEventBytes
 	}
 	if c.PublishTimeout <= 0 {
-		c.PublishTimeout = 10 * time.Second
+		c.PublishTimeout = 5 * time.Second
 	}
 	return c
 }

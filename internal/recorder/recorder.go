@@ -30,7 +30,8 @@ type Config struct {
 	Batch int
 	// Flush is the longest a result waits for its batch to fill. Defaults to 50ms.
 	Flush time.Duration
-	// WriteTimeout bounds one batch write. Defaults to 30s.
+	// WriteTimeout bounds one batch write. Defaults to 10s, below the recorder consumer's
+	// AckWait (15s), so a slow write fails and is retried rather than racing a redelivery.
 	WriteTimeout time.Duration
 	// MaxRetryDelay caps the wait before results of a failed batch come back. Defaults to 10s.
 	MaxRetryDelay time.Duration
@@ -44,7 +45,7 @@ func (c Config) withDefaults() Config {
 		c.Flush = 50 * time.Millisecond
 	}
 	if c.WriteTimeout <= 0 {
-		c.WriteTimeout = 30 * time.Second
+		c.WriteTimeout = 10 * time.Second
 	}
 	if c.MaxRetryDelay <= 0 {
 		c.MaxRetryDelay = 10 * time.Second

@@ -1,0 +1,150 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald/internal/channel"
+)
+
+// Name is the channel's name in configuration and subjects.
+const Name = "webhook"
+
+const (
+	// ContentType is the body's media type: a CloudEvent in JSON structured mode.
+	// https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/bindings/http-protocol-binding.md#32-structured-content-mode
+	ContentType = "application/cloudevents+json"
+	// UserAgent identifies Herald to receivers.
+	UserAgent = "Herald/1"
+)
+
+// Option changes a Channel built by New.
+type Option func(*Channel)
+
+// WithLogger sets the logger that records each send at debug level, without secrets.
+// Defaults to a logger that discards everything.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *Channel) { c.log = l }
+}
+
+// WithClock sets the clock that stamps webhook-timestamp. Defaults to time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(c *Channel) { c.now = now }
+}
+
+// Channel sends signed webhooks. It is safe for concurrent use.
+type Channel struct {
+	client  *http.Client
+	signers *signerCache
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// New returns the webhook channel. It sends with a copy of client that never follows
+// redirects (a nil client means channel.NewHTTPClient(channel.DefaultTimeout)); the client's
+// Timeout, or the context given to Send, bounds each send.
+func New(client *http.Client, opts ...Option) *Channel {
+	c := &Channel{
+		client:  channel.NoRedirects(client),
+		signers: newSignerCache(maxCachedSigners),
+		log:     slog.New(slog.DiscardHandler),
+		now:     time.Now,
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	c.log = c.log.With("channel", Name)
+	return c
+}
+
+// Name returns "webhook".
+func (c *Channel) Name() string { return Name }
+
+// Send delivers one notification as a signed request and classifies the response with
+// channel.Classify. The body is n.Raw unchanged (or n.Event encoded, if Raw is empty). It does
+// not retry; a destination that fails Validate yields a Permanent outcome. The outcome's
+// reason never contains the destination's secret, header values or URL token.
+func (c *Channel) Send(ctx context.Context, n channel.Notification) channel.Outcome {
+	start := time.Now()
+	o := c.send(ctx, n)
+	if o.Reason != "" {
+		o = o.Redacted(n.Destination.Secrets()...)
+	}
+	if c.log.Enabled(ctx, slog.LevelDebug) {
+		c.log.LogAttrs(ctx, slog.LevelDebug, "webhook send",
+			slog.String("destination", n.Destination.String()),
+			slog.String("delivery_id", n.DeliveryID),
+			slog.Int("attempt", n.Attempt),
+			slog.String("outcome", o.Kind.String()),
+			slog.Int("status", o.StatusCode),
+			slog.String("reason", o.Reason),
+			slog.Duration("retry_after", o.RetryAfter),
+			slog.Duration("duration", time.Since(start)),
+		)
+	}
+	return o
+}
+
+func (c *Channel) send(ctx context.Context, n channel.Notification) channel.Outcome {
+	d := n.Destination
+	method, err := methodOf(d.Method)
+	if err != nil {
+		return channel.Fail(0, err.Error())
+	}
+	if err := checkDeliveryID(n.DeliveryID); err != nil {
+		return channel.Fail(0, err.Error())
+	}
+	if err := checkHeaders(d.Headers); err != nil {
+		return channel.Fail(0, err.Error())
+	}
+	body := n.Raw
+	if len(body) == 0 {
+		if n.Event == nil {
+			return channel.Fail(0, "webhook: notification has no event")
+		}
+		if body, err = json.Marshal(n.Event); err != nil {
+			return channel.Fail(0, "webhook: encode event: "+err.Error())
+		}
+	}
+	signer, err := c.signers.get(d.Secret)
+	if err != nil {
+		return channel.Fail(0, "webhook: "+err.Error())
+	}
+
+	req, err := http.NewRequestWithContext(ctx, method, d.URL, bytes.NewReader(body))
+	if err != nil {
+		// The error quotes the URL; say only what is wrong.
+		return channel.Fail(0, "webhook: cannot build request for "+channel.RedactURL(d.URL))
+	}
+	if (req.URL.Scheme != "http" && req.URL.Scheme != "https") || req.URL.Host == "" {
+		return channel.Fail(0, "webhook: url "+channel.RedactURL(d.URL)+" is not an absolute http or https URL")
+	}
+	for k, v := range d.Headers {
+		req.Header.Set(k, v)
+	}
+	req.Header["Content-Type"] = []string{ContentType}
+	req.Header["User-Agent"] = []string{UserAgent}
+	signer.SetHeaders(req.Header, n.DeliveryID, c.now(), body)
+
+	resp, err := c.client.Do(req)
+	if err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return channel.Classify(resp, nil) // nothing to quote, so no secrets to mask
+	}
+	return channel.Classify(resp, err, d.Secrets()...)
+}
+
+// methodOf returns the HTTP method for a destination's Method: POST if empty.
+func methodOf(m string) (string, error) {
+	switch strings.ToUpper(m) {
+	case "", http.MethodPost:
+		return http.MethodPost, nil
+	case http.MethodPut:
+		return http.MethodPut, nil
+	}
+	return "", errMethod
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs Herald's whole test suite the way CI does. On a fresh Debian machine with Go it
+# installs PostgreSQL's server binaries if they are missing (the tests start their own
+# throwaway server with initdb and pg_ctl; set NOTIFICATIONS_TEST_DATABASE_URL to use an
+# existing server instead). NATS needs nothing: the tests embed it from the Go module.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+have_postgres() {
+  command -v initdb >/dev/null 2>&1 && return 0
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null
+}
+
+if [ -z "${NOTIFICATIONS_TEST_DATABASE_URL:-}" ] && ! have_postgres; then
+  echo "PostgreSQL not found: installing it with apt-get" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq postgresql >/dev/null
+  # The tests start their own servers; the packaged cluster is not needed.
+  $sudo service postgresql stop >/dev/null 2>&1 || true
+fi
+
+go vet ./...
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:" >&2
+  echo "$unformatted" >&2
+  exit 1
+fi
+go test -count=1 -timeout 20m "$@" ./...
