@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -58,6 +59,7 @@ type Process struct {
 	serveErr chan error
 	closed   chan struct{} // closed when the NATS connection is
 	metrics  *delivery.Metrics
+	stopOnce sync.Once
 }
 
 // HTTPAddr is the address the process's HTTP server listens on.
@@ -84,6 +86,14 @@ func Start(ctx context.Context, cfg *config.Config, role Role, log *slog.Logger)
 	if !cfg.Enabled {
 		log.Warn("notifications are disabled (NOTIFICATIONS_ENABLED=false): serving health and metrics only")
 	} else {
+		// Configuration mistakes first, before anything starts.
+		registry, err := all.Default(channel.NewHTTPClient(cfg.SendTimeout))
+		if err != nil {
+			return nil, err
+		}
+		if err := validateDestinations(cfg, registry); err != nil {
+			return nil, err
+		}
 		if err := p.connect(role); err != nil {
 			return nil, err
 		}
@@ -104,13 +114,13 @@ func Start(ctx context.Context, cfg *config.Config, role Role, log *slog.Logger)
 		if err != nil {
 			return nil, fmt.Errorf("apply streams: %w", err)
 		}
-		registry, err := all.Default(channel.NewHTTPClient(cfg.SendTimeout))
+		deliveries, err := js.Stream(ctx, broker.StreamDeliveries)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("deliveries stream: %w", err)
 		}
-		if err := validateDestinations(cfg, registry); err != nil {
-			return nil, err
-		}
+		sampler := delivery.NewDepthSampler(deliveries, p.workerMetrics(reg), 0)
+		sampler.Start(ctx)
+		p.stops = append(p.stops, sampler.Stop)
 		if role.Dispatcher {
 			if err := p.startDispatcher(ctx, js, topo, reg, checks); err != nil {
 				return nil, err
@@ -311,8 +321,10 @@ func validateDestinations(cfg *config.Config, registry *channel.Registry) error 
 }
 
 // Stop stops every part in reverse order of start: consumers drain and finish what they hold
-// before the connection and the embedded server go.
-func (p *Process) Stop() {
+// before the connection and the embedded server go. It is safe to call more than once.
+func (p *Process) Stop() { p.stopOnce.Do(p.stop) }
+
+func (p *Process) stop() {
 	if p.http != nil {
 		p.http.Shutdown()
 	}

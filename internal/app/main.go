@@ -18,7 +18,7 @@ import (
 func Main(role Role, defaultHTTPAddr string) int {
 	cfg, err := config.Load(os.Getenv, defaultHTTPAddr)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "herald %s: invalid configuration: %v\n", role.Name, err)
+		fmt.Fprintf(os.Stderr, "%s: invalid configuration: %v\n", role.Name, err)
 		return 2
 	}
 	log := obs.NewLogger(obs.LogConfig{Level: cfg.LogLevel, Format: cfg.LogFormat, Secrets: cfg.Secrets()}).
@@ -29,7 +29,7 @@ func Main(role Role, defaultHTTPAddr string) int {
 	p, err := Start(ctx, cfg, role, log)
 	if err != nil {
 		log.Error("start failed", "err", err)
-		fmt.Fprintf(os.Stderr, "herald %s: %v\n", role.Name, err)
+		fmt.Fprintf(os.Stderr, "%s: %v\n", role.Name, err)
 		return 1
 	}
 	log.Info("started", "http_addr", p.HTTPAddr(), "channels", role.Channels, "dispatcher", role.Dispatcher)

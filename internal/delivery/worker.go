@@ -63,8 +63,6 @@ type Config struct {
 	// PublishTimeout bounds the wait for a result's or dead letter's acknowledgement.
 	// Defaults to 10s.
 	PublishTimeout time.Duration
-	// DepthInterval is how often the queue depth gauges are sampled. Defaults to 5s.
-	DepthInterval time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -85,9 +83,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PublishTimeout <= 0 {
 		c.PublishTimeout = 10 * time.Second
-	}
-	if c.DepthInterval <= 0 {
-		c.DepthInterval = 5 * time.Second
 	}
 	return c
 }
@@ -114,7 +109,6 @@ type Worker struct {
 	slots   chan struct{}  // every send holds one
 	retries chan struct{}  // retries hold one of these as well
 	wg      sync.WaitGroup // sends in flight
-	sampler sync.WaitGroup
 	consume jetstream.ConsumeContext
 	cancel  context.CancelFunc
 }
@@ -167,8 +161,10 @@ func (w *Worker) Start(ctx context.Context) error {
 		return fmt.Errorf("consume %s deliveries: %w", w.name, err)
 	}
 	w.consume = cc
-	w.sampler.Add(1)
-	go w.sampleDepth(ctx)
+	// Every channel's series exist from the start, at zero.
+	w.deps.Metrics.retries.WithLabelValues(w.name)
+	w.deps.Metrics.duration.WithLabelValues(w.name)
+	w.deps.Metrics.inFlight.WithLabelValues(w.name)
 	w.log.Info("worker started", "max_concurrent", w.cfg.MaxConcurrent, "retry_workers", w.cfg.RetryWorkers, "attempts", w.cfg.Attempts)
 	return nil
 }
@@ -182,28 +178,6 @@ func (w *Worker) Stop() {
 	w.wg.Wait()
 	if w.cancel != nil {
 		w.cancel()
-	}
-	w.sampler.Wait()
-}
-
-func (w *Worker) sampleDepth(ctx context.Context) {
-	defer w.sampler.Done()
-	t := time.NewTicker(w.cfg.DepthInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		ictx, cancel := context.WithTimeout(ctx, w.cfg.PublishTimeout)
-		info, err := w.deps.Consumer.Info(ictx)
-		cancel()
-		if err != nil {
-			continue
-		}
-		w.deps.Metrics.retryDepth.WithLabelValues(w.name).Set(float64(info.NumAckPending))
-		w.deps.Metrics.queueDepth.WithLabelValues(w.name).Set(float64(info.NumPending))
 	}
 }
 

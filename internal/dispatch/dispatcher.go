@@ -195,6 +195,10 @@ func (d *Dispatcher) validate(msg jetstream.Msg) (*sdk.Event, *rejection) {
 		return nil, &rejection{"size", fmt.Sprintf("event is %d bytes, over the limit of %d", len(data), d.cfg.MaxEventBytes)}
 	}
 	ev, err := sdk.Decode(data)
+	if err == nil {
+		// A seed type's payload must fit it, or its channels cannot render it.
+		err = sdk.ValidateData(ev.Type, ev.Data)
+	}
 	if err != nil {
 		var ve *sdk.ValidationError
 		if errors.As(err, &ve) {

@@ -75,7 +75,7 @@ type env map[string]string
 
 // baseEnv configures a fleet on the test's NATS and PostgreSQL, with fast retries and the
 // given webhook destinations.
-func baseEnv(t *testing.T, natsURL, dbURL string, dests ...channel.Destination) env {
+func baseEnv(t testing.TB, natsURL, dbURL string, dests ...channel.Destination) env {
 	t.Helper()
 	b, err := json.Marshal(dests)
 	if err != nil {
@@ -135,7 +135,7 @@ type fleet struct {
 
 // startFleet runs the dispatcher, recorder and every channel's worker in-process, stopped
 // when the test ends (or earlier by Stop).
-func startFleet(t *testing.T, e env, role app.Role) *fleet {
+func startFleet(t testing.TB, e env, role app.Role) *fleet {
 	t.Helper()
 	cfg, err := config.Load(e.get, "127.0.0.1:0")
 	if err != nil {
@@ -147,10 +147,8 @@ func startFleet(t *testing.T, e env, role app.Role) *fleet {
 	if err != nil {
 		t.Fatalf("start fleet: %v", err)
 	}
-	var once sync.Once
-	f := &fleet{Process: p, logs: logs}
-	t.Cleanup(func() { once.Do(p.Stop) })
-	return f
+	t.Cleanup(p.Stop)
+	return &fleet{Process: p, logs: logs}
 }
 
 var wholeFleet = app.Role{Name: "herald", Dispatcher: true, Channels: []string{"all"}}
@@ -200,7 +198,7 @@ func jsFor(t *testing.T, n *testutil.NATS) (*nats.Conn, jetstream.JetStream) {
 }
 
 // ledger opens the test's PostgreSQL for assertions in SQL, as an operator would query it.
-func ledger(t *testing.T, dbURL string) *pgxpool.Pool {
+func ledger(t testing.TB, dbURL string) *pgxpool.Pool {
 	t.Helper()
 	pool, err := pgxpool.New(context.Background(), dbURL)
 	if err != nil {
@@ -211,7 +209,7 @@ func ledger(t *testing.T, dbURL string) *pgxpool.Pool {
 }
 
 // statusCounts returns the number of ledger rows per status.
-func statusCounts(t *testing.T, db *pgxpool.Pool) map[string]int {
+func statusCounts(t testing.TB, db *pgxpool.Pool) map[string]int {
 	t.Helper()
 	rows, err := db.Query(context.Background(), `SELECT status, COUNT(*) FROM notification_deliveries GROUP BY status`)
 	if err != nil {
@@ -231,7 +229,7 @@ func statusCounts(t *testing.T, db *pgxpool.Pool) map[string]int {
 }
 
 // deadMessages reads every message of the DEAD stream.
-func deadMessages(t *testing.T, js jetstream.JetStream) []jetstream.Msg {
+func deadMessages(t testing.TB, js jetstream.JetStream) []jetstream.Msg {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
