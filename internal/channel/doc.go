@@ -9,7 +9,7 @@
 //     Retry-After); network errors, timeouts and cancellation retried; redirects and every
 //     other 4xx permanent. Reasons never carry the request URL.
 //   - NewHTTPClient, the tuned client every HTTP channel uses; it never follows redirects.
-//   - Redact, RedactURL and SecretsOf, which keep tokens and secrets out of every reason,
+//   - Redact, RedactURL and Destination.Secrets, which keep tokens and secrets out of every reason,
 //     error and log line.
 //   - Registry, the explicit name-to-channel table; the one line per channel that fills it
 //     lives in package all.

@@ -2,89 +2,30 @@ package channel
 
 import (
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/heraldhq/herald/internal/redact"
 	"github.com/heraldhq/herald/sdk"
 )
 
 // Mask is what stands in place of a redacted secret.
-const Mask = "***"
+const Mask = redact.Mask
 
-// minSecretLen is the shortest string Redact masks. Shorter strings carry no entropy worth
-// hiding, and masking them would mangle ordinary words in a reason ("v1", "api").
-const minSecretLen = 4
+// minSecretLen is the shortest secret Redact masks; Destination.Secrets lists nothing shorter.
+const minSecretLen = redact.MinSecretLen
 
 // minURLPartLen is the shortest URL path segment or query value that Destination.Secrets
 // reports: tokens are long, and short segments ("v2", "123") are routing, not credentials.
 const minURLPartLen = 6
 
-// RedactURL returns u with everything that may be a credential masked: the password of the
-// user info, the query string, and every path segment after the first two (Discord and Slack
-// put tokens there). Only scheme, user name, host and the leading path remain readable.
-func RedactURL(u string) string {
-	if u == "" {
-		return ""
-	}
-	p, err := url.Parse(u)
-	if err != nil || p.Host == "" {
-		return Mask
-	}
-	var b strings.Builder
-	b.WriteString(p.Scheme)
-	b.WriteString("://")
-	if p.User != nil {
-		b.WriteString(p.User.Username())
-		if _, ok := p.User.Password(); ok {
-			b.WriteString(":" + Mask)
-		}
-		b.WriteByte('@')
-	}
-	b.WriteString(p.Host)
-	for i, s := range strings.Split(strings.Trim(p.EscapedPath(), "/"), "/") {
-		if s == "" {
-			continue
-		}
-		if i >= 2 {
-			b.WriteString("/" + Mask)
-			break
-		}
-		b.WriteString("/" + s)
-	}
-	if p.RawQuery != "" {
-		b.WriteString("?" + Mask)
-	}
-	return b.String()
-}
+// RedactURL masks whatever in URL u may be a credential. It is redact.URL, under the name the
+// channels use; see there for what stays readable.
+func RedactURL(u string) string { return redact.URL(u) }
 
-// urlInText finds absolute URLs inside free text, such as a response body quoted in a reason.
-var urlInText = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"'<>]+`)
-
-// Redact returns s with every URL in it masked as RedactURL does and every occurrence of the
-// given secrets replaced by Mask. Longer secrets are masked first, so that a secret which
-// contains another is masked whole. Secrets shorter than four bytes are ignored.
-func Redact(s string, secrets ...string) string {
-	if s == "" {
-		return s
-	}
-	if strings.Contains(s, "://") {
-		s = urlInText.ReplaceAllStringFunc(s, RedactURL)
-	}
-	if len(secrets) == 0 {
-		return s
-	}
-	if len(secrets) > 1 {
-		secrets = slices.Clone(secrets)
-		slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
-	}
-	for _, sec := range secrets {
-		if len(sec) >= minSecretLen && strings.Contains(s, sec) {
-			s = strings.ReplaceAll(s, sec, Mask)
-		}
-	}
-	return s
-}
+// Redact masks every URL in s as RedactURL does and every occurrence of the given secrets
+// (usually a destination's Secrets). It is redact.Text, under the name the channels use.
+func Redact(s string, secrets ...string) string { return redact.Text(s, secrets...) }
 
 // Secrets lists every string of the destination that must never appear in a reason, an error
 // or a log line, for use with Redact: the secret (whole, each rotation part, and each part

@@ -14,7 +14,10 @@ func TestURL(t *testing.T) {
 		{"https://example.com/hook?token=abc", "https://example.com/hook?***"},
 		{"postgres://herald:s3cret@db:5432/herald?sslmode=disable", "postgres://herald:***@db:5432/herald?***"},
 		{"nats://127.0.0.1:4222", "nats://127.0.0.1:4222"},
+		{"https://user:pa55word@example.com/hook", "https://user:***@example.com/hook"},
+		{"https://example.com", "https://example.com"},
 		{"not a url", "***"},
+		{"https://exa mple.com/", "***"},
 	}
 	for _, c := range cases {
 		if got := URL(c.in); got != c.want {
@@ -34,5 +37,26 @@ func TestText(t *testing.T) {
 	}
 	if !strings.Contains(got, "discord.com") {
 		t.Errorf("Text lost the host: %s", got)
+	}
+}
+
+func TestTextSecrets(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		in      string
+		secrets []string
+		want    string
+	}{
+		{"nothing here", nil, "nothing here"},
+		{"key re_live_abcdef used twice: re_live_abcdef", []string{"re_live_abcdef"}, "key *** used twice: ***"},
+		{"short abc stays", []string{"abc"}, "short abc stays"},
+		{"whsec_abcdefgh", []string{"abcdefgh", "whsec_abcdefgh"}, "***"}, // longest first
+		{`post "https://discord.com/api/webhooks/1/tok3n": refused`, nil, `post "https://discord.com/api/webhooks/***": refused`},
+		{"", []string{"secret"}, ""},
+	}
+	for _, c := range cases {
+		if got := Text(c.in, c.secrets...); got != c.want {
+			t.Errorf("Text(%q, %q) = %q, want %q", c.in, c.secrets, got, c.want)
+		}
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,38 +17,10 @@ const deliveryColumnList = `delivery_id, event_id, tenant_id, event_type, channe
 
 // Deliveries lists deliveries matching f, newest first; see store.Filter for the limit.
 func (s *Store) Deliveries(ctx context.Context, f store.Filter) ([]store.Delivery, error) {
-	var (
-		where []string
-		args  []any
-	)
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
-	if f.TenantID != "" {
-		add("tenant_id = $%d", f.TenantID)
-	}
-	if f.EventType != "" {
-		add("event_type = $%d", f.EventType)
-	}
-	if f.Channel != "" {
-		add("channel = $%d", f.Channel)
-	}
-	if f.Status != "" {
-		add("status = $%d", string(f.Status))
-	}
-	if f.EventID != "" {
-		add("event_id = $%d", f.EventID)
-	}
-	if !f.Since.IsZero() {
-		add("created_at >= $%d", f.Since)
-	}
-	query := "SELECT " + deliveryColumnList + " FROM notification_deliveries"
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	args = append(args, clampLimit(f.Limit))
-	query += fmt.Sprintf(" ORDER BY created_at DESC, delivery_id DESC LIMIT $%d", len(args))
+	where, args := f.Where(placeholder, func(t time.Time) any { return t })
+	args = append(args, f.RowLimit())
+	query := "SELECT " + deliveryColumnList + " FROM notification_deliveries" + where +
+		" ORDER BY created_at DESC, delivery_id DESC LIMIT " + placeholder(len(args))
 
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
@@ -125,6 +97,9 @@ func (s *Store) Counts(ctx context.Context, since time.Time) ([]store.Count, err
 	}
 	return out, nil
 }
+
+// placeholder is PostgreSQL's nth query argument, for store.Filter.Where.
+func placeholder(n int) string { return "$" + strconv.Itoa(n) }
 
 func scanDelivery(row pgx.CollectableRow) (store.Delivery, error) {
 	var (

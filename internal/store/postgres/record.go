@@ -9,30 +9,11 @@ import (
 	"github.com/heraldhq/herald/internal/store"
 )
 
-// takeIncoming is true when an incoming result replaces the stored status and last error: it
-// is a later attempt, or the same attempt with a terminal status where the stored one is not.
-const takeIncoming = `(excluded.attempts > d.attempts OR (excluded.attempts = d.attempts
-	AND excluded.status IN ('delivered', 'failed', 'dead')
-	AND d.status NOT IN ('delivered', 'failed', 'dead')))`
-
-// upsertDeliveries writes one row per delivery. The WHERE clause skips rows the batch does
-// not change (a redelivered result), so that duplicates leave no dead tuples behind.
-const upsertDeliveries = `
-INSERT INTO notification_deliveries AS d
-	(delivery_id, event_id, tenant_id, event_type, channel, destination,
-	 status, attempts, last_error, created_at, updated_at)
-SELECT * FROM unnest(
+// upsertDeliveries writes one row per delivery from column arrays. Skipping the rows the
+// batch does not change means that duplicates leave no dead tuples behind.
+var upsertDeliveries = store.UpsertDeliverySQL(`SELECT * FROM unnest(
 	$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-	$7::text[], $8::int[], $9::text[], $10::timestamptz[], $11::timestamptz[])
-ON CONFLICT (delivery_id) DO UPDATE SET
-	status     = CASE WHEN ` + takeIncoming + ` THEN excluded.status ELSE d.status END,
-	last_error = CASE WHEN ` + takeIncoming + ` THEN excluded.last_error ELSE d.last_error END,
-	attempts   = GREATEST(d.attempts, excluded.attempts),
-	created_at = LEAST(d.created_at, excluded.created_at),
-	updated_at = GREATEST(d.updated_at, excluded.updated_at)
-WHERE ` + takeIncoming + `
-	OR excluded.created_at < d.created_at
-	OR excluded.updated_at > d.updated_at`
+	$7::text[], $8::int[], $9::text[], $10::timestamptz[], $11::timestamptz[])`, "GREATEST", "LEAST")
 
 // insertAttempts writes one row per attempt; an attempt already recorded stays as it was.
 const insertAttempts = `
@@ -42,21 +23,21 @@ SELECT * FROM unnest(
 	$1::text[], $2::int[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::timestamptz[])
 ON CONFLICT (delivery_id, attempt) DO NOTHING`
 
-// Record writes a batch of results in one transaction; see store.Store. A result without a
-// time is stamped with the current time. A malformed result (no delivery id, a negative
-// attempt, an unknown status) fails the whole batch before anything is written.
+// Record writes a batch of results in one transaction; see store.Store. The batch is first
+// validated and collapsed by store.Collapse, so that a malformed result fails it whole before
+// anything is written.
 func (s *Store) Record(ctx context.Context, results []store.Result) error {
 	if len(results) == 0 {
 		return nil
 	}
-	b, err := newBatch(results, time.Now())
+	b, err := store.Collapse(results, time.Now())
 	if err != nil {
 		return s.wrap("record results", err)
 	}
 	var q pgx.Batch
-	q.Queue(upsertDeliveries, deliveryColumns(b.deliveries)...)
-	if len(b.attempts) > 0 {
-		q.Queue(insertAttempts, attemptColumns(b.attempts)...)
+	q.Queue(upsertDeliveries, deliveryColumns(b.Deliveries)...)
+	if len(b.Attempts) > 0 {
+		q.Queue(insertAttempts, attemptColumns(b.Attempts)...)
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		return tx.SendBatch(ctx, &q).Close()
@@ -68,7 +49,7 @@ func (s *Store) Record(ctx context.Context, results []store.Result) error {
 }
 
 // deliveryColumns turns rows into the column arrays of upsertDeliveries.
-func deliveryColumns(rows []deliveryRow) []any {
+func deliveryColumns(rows []store.DeliveryUpdate) []any {
 	n := len(rows)
 	var (
 		ids, events, tenants = make([]string, n), make([]string, n), make([]string, n)
@@ -82,7 +63,7 @@ func deliveryColumns(rows []deliveryRow) []any {
 		ids[i], events[i], tenants[i] = r.DeliveryID, r.EventID, r.TenantID
 		types[i], channels[i], dests[i] = r.EventType, r.Channel, r.Destination
 		statuses[i], attempts[i], errs[i] = string(r.Status), int32(r.Attempt), r.Error
-		created[i], updated[i] = r.firstAt, r.lastAt
+		created[i], updated[i] = r.FirstAt, r.LastAt
 	}
 	return []any{ids, events, tenants, types, channels, dests, statuses, attempts, errs, created, updated}
 }

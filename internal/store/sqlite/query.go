@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/internal/store"
@@ -16,37 +15,10 @@ const deliveryColumnList = `delivery_id, event_id, tenant_id, event_type, channe
 
 // Deliveries lists deliveries matching f, newest first; see store.Filter for the limit.
 func (s *Store) Deliveries(ctx context.Context, f store.Filter) (_ []store.Delivery, err error) {
-	var (
-		where []string
-		args  []any
-	)
-	add := func(cond string, v any) {
-		where, args = append(where, cond), append(args, v)
-	}
-	if f.TenantID != "" {
-		add("tenant_id = ?", f.TenantID)
-	}
-	if f.EventType != "" {
-		add("event_type = ?", f.EventType)
-	}
-	if f.Channel != "" {
-		add("channel = ?", f.Channel)
-	}
-	if f.Status != "" {
-		add("status = ?", string(f.Status))
-	}
-	if f.EventID != "" {
-		add("event_id = ?", f.EventID)
-	}
-	if !f.Since.IsZero() {
-		add("created_at >= ?", formatTime(f.Since))
-	}
-	query := "SELECT " + deliveryColumnList + " FROM notification_deliveries"
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	query += " ORDER BY created_at DESC, delivery_id DESC LIMIT ?"
-	args = append(args, clampLimit(f.Limit))
+	where, args := f.Where(func(int) string { return "?" }, func(t time.Time) any { return formatTime(t) })
+	query := "SELECT " + deliveryColumnList + " FROM notification_deliveries" + where +
+		" ORDER BY created_at DESC, delivery_id DESC LIMIT ?"
+	args = append(args, f.RowLimit())
 
 	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -101,21 +100,5 @@ func TestOpenInvalidPath(t *testing.T) {
 			_ = s.Close()
 			t.Errorf("Open(%q) succeeded", path)
 		}
-	}
-}
-
-// TestBatchMatchesPostgres checks that the batch logic is the same in both stores; it is
-// copied rather than shared so that each store stays one self-contained package.
-func TestBatchMatchesPostgres(t *testing.T) {
-	t.Parallel()
-	read := func(path, pkg string) string {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("read %s: %v", path, err)
-		}
-		return strings.Replace(string(b), "package "+pkg+"\n", "", 1)
-	}
-	if read("batch.go", "sqlite") != read("../postgres/batch.go", "postgres") {
-		t.Error("batch.go differs between store/sqlite and store/postgres: copy the change across")
 	}
 }
