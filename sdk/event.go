@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -93,6 +94,9 @@ func (e *Event) Validate() error {
 		return &ValidationError{"id", "is required"}
 	case len(e.ID) > 256:
 		return &ValidationError{"id", "is longer than 256 bytes"}
+	case strings.ContainsAny(e.ID, ". \t\r\n"):
+		// The id is part of every webhook-id, and Standard Webhooks signs "id.timestamp.body".
+		return &ValidationError{"id", fmt.Sprintf("%q contains a '.' or white space, which a webhook-id may not", e.ID)}
 	case e.Source == "":
 		return &ValidationError{"source", "is required"}
 	case e.Type == "":

@@ -114,6 +114,7 @@ func TestPublishValidationNamesTheField(t *testing.T) {
 		field  string
 	}{
 		{"missing id", func(e *sdk.Event) { e.ID = "" }, "id"},
+		{"id with a dot", func(e *sdk.Event) { e.ID = "order-1.created" }, "id"},
 		{"missing type", func(e *sdk.Event) { e.Type = "" }, "type"},
 		{"missing source", func(e *sdk.Event) { e.Source = "" }, "source"},
 		{"missing specversion", func(e *sdk.Event) { e.SpecVersion = "" }, "specversion"},
