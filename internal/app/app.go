@@ -290,6 +290,9 @@ func (p *Process) startWorker(ctx context.Context, js jetstream.JetStream, topo 
 		MaxConcurrent: cfg.MaxConcurrent,
 		RetryWorkers:  cfg.RetryWorkers,
 		SendTimeout:   cfg.SendTimeout,
+
+		BreakerThreshold: cfg.BreakerThreshold,
+		BreakerCooldown:  cfg.BreakerCooldown,
 	}, delivery.Deps{
 		Consumer:     cons,
 		Publisher:    js,

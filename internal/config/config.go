@@ -58,6 +58,13 @@ type Config struct {
 	// so that a failing endpoint's retries never take every slot from fresh deliveries.
 	// Defaults to a quarter of MaxConcurrent, at least 1.
 	RetryWorkers int
+	// BreakerThreshold is how many transient failures in a row open a destination's circuit
+	// (NOTIFICATIONS_CIRCUIT_THRESHOLD); 0 disables the breaker. Defaults to 5.
+	BreakerThreshold int
+	// BreakerCooldown is how long an open circuit holds deliveries before a probe
+	// (NOTIFICATIONS_CIRCUIT_COOLDOWN); it doubles after each failed probe, up to 5m.
+	// Defaults to 30s.
+	BreakerCooldown time.Duration
 	// SendTimeout bounds one send (NOTIFICATIONS_SEND_TIMEOUT). Defaults to 10s. The
 	// deliveries' AckWait is twice this.
 	SendTimeout time.Duration
@@ -154,6 +161,8 @@ func Load(getenv Getenv, defaultHTTPAddr string) (*Config, error) {
 		HTTPAddr:            l.str("NOTIFICATIONS_HTTP_ADDR", defaultHTTPAddr),
 		MaxConcurrent:       l.integer("NOTIFICATIONS_MAX_CONCURRENT", 64, 1),
 		SendTimeout:         l.duration("NOTIFICATIONS_SEND_TIMEOUT", 10*time.Second),
+		BreakerThreshold:    l.integer("NOTIFICATIONS_CIRCUIT_THRESHOLD", 5, 0),
+		BreakerCooldown:     l.duration("NOTIFICATIONS_CIRCUIT_COOLDOWN", 30*time.Second),
 		DispatchConcurrency: l.integer("NOTIFICATIONS_DISPATCH_CONCURRENCY", 64, 1),
 		IdempotencyWindow:   l.duration("NOTIFICATIONS_IDEMPOTENCY_WINDOW", 24*time.Hour),
 		DuplicateWindow:     l.duration("NOTIFICATIONS_DUPLICATE_WINDOW", 2*time.Minute),

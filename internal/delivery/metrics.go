@@ -11,6 +11,8 @@ type Metrics struct {
 	retryDepth *prometheus.GaugeVec
 	queueDepth *prometheus.GaugeVec
 	inFlight   *prometheus.GaugeVec
+
+	circuitOpened *prometheus.CounterVec
 }
 
 // NewMetrics registers the worker's metrics on reg.
@@ -41,7 +43,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "notification_sends_in_flight",
 			Help: "Sends this process is running now.",
 		}, []string{"channel"}),
+		circuitOpened: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "notifications_circuit_opened_total",
+			Help: "Times a destination's circuit breaker opened (or reopened after a failed probe).",
+		}, []string{"channel"}),
 	}
-	reg.MustRegister(m.delivered, m.duration, m.retries, m.retryDepth, m.queueDepth, m.inFlight)
+	reg.MustRegister(m.delivered, m.duration, m.retries, m.retryDepth, m.queueDepth, m.inFlight, m.circuitOpened)
 	return m
 }

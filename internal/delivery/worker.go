@@ -60,6 +60,11 @@ type Config struct {
 	RetryWorkers int
 	// SendTimeout bounds one send. Defaults to 10s.
 	SendTimeout time.Duration
+	// BreakerThreshold is the number of transient failures in a row after which a
+	// destination's circuit opens (see Breaker). Zero disables the breaker.
+	BreakerThreshold int
+	// BreakerCooldown is how long a circuit first stays open. Defaults to 30s.
+	BreakerCooldown time.Duration
 	// PublishTimeout bounds the wait for a result's or dead letter's acknowledgement.
 	// Defaults to 10s.
 	PublishTimeout time.Duration
@@ -106,6 +111,7 @@ type Worker struct {
 	subj broker.Subjects
 	log  *slog.Logger
 
+	breaker *Breaker
 	slots   chan struct{}  // every send holds one
 	retries chan struct{}  // retries hold one of these as well
 	wg      sync.WaitGroup // sends in flight
@@ -123,6 +129,7 @@ func New(cfg Config, deps Deps) *Worker {
 		name:    name,
 		subj:    broker.Subjects{Prefix: cfg.Prefix},
 		log:     deps.Logger.With("component", "worker", "channel", name),
+		breaker: &Breaker{Threshold: cfg.BreakerThreshold, Cooldown: cfg.BreakerCooldown},
 		slots:   make(chan struct{}, cfg.MaxConcurrent),
 		retries: make(chan struct{}, cfg.RetryWorkers),
 	}
@@ -233,7 +240,17 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, received time.Ti
 			out = channel.Fail(0, err.Error())
 			break
 		}
+		if ok, wait := w.breaker.Allow(dest.ID, time.Now()); !ok {
+			// Come back when the circuit lets a probe through, and no sooner than the backoff.
+			wait = max(wait, w.cfg.Backoff.Delay(attempt, 0))
+			out = channel.RetryLater(0, wait, "not sent: circuit open after repeated failures of this destination")
+			break
+		}
 		out = w.send(ctx, n)
+		if ctx.Err() == nil && w.breaker.Record(dest.ID, out.Kind != channel.Retry, time.Now()) {
+			w.deps.Metrics.circuitOpened.WithLabelValues(w.name).Inc()
+			log.Warn("circuit opened: holding deliveries to this destination", "destination", dest.ID, "reason", out.Reason)
+		}
 	}
 	res.HTTPStatus = out.StatusCode
 	res.At = time.Now().UTC()
