@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -125,6 +126,11 @@ func Start(ctx context.Context, cfg *config.Config, role Role, log *slog.Logger)
 			if err := p.startDispatcher(ctx, js, topo, reg, checks); err != nil {
 				return nil, err
 			}
+			janitor := delivery.NewJanitor(p.nc, deliveries, js, cfg.SubjectPrefix, log)
+			if err := janitor.Start(ctx); err != nil {
+				return nil, err
+			}
+			p.stops = append(p.stops, janitor.Stop)
 		}
 		channels := role.Channels
 		if len(channels) == 1 && channels[0] == "all" {
@@ -250,6 +256,9 @@ func openLedger(ctx context.Context, cfg *config.Config) (store.Store, error) {
 			return nil, fmt.Errorf("NOTIFICATIONS_DATABASE_URL: %w", err)
 		}
 	} else {
+		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("NOTIFICATIONS_DATA_DIR: %w", err)
+		}
 		s, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "ledger.db"))
 		if err != nil {
 			return nil, fmt.Errorf("NOTIFICATIONS_DATA_DIR: %w", err)

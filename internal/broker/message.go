@@ -32,29 +32,51 @@ const (
 // and the webhook-id that receivers deduplicate on.
 func DeliveryID(eventID, destinationID string) string { return eventID + ":" + destinationID }
 
+// Original is a message about to be dead-lettered, as consumed or as read back from its
+// stream.
+type Original struct {
+	Subject string
+	Data    []byte
+	Header  nats.Header
+	// Stream and Seq locate it, for a dead letter id when it has no Nats-Msg-Id.
+	Stream string
+	Seq    uint64
+}
+
+// OriginalOf describes a consumed message.
+func OriginalOf(m jetstream.Msg) Original {
+	o := Original{Subject: m.Subject(), Data: m.Data(), Header: m.Headers()}
+	if md, err := m.Metadata(); err == nil {
+		o.Stream, o.Seq = md.Stream, md.Sequence.Stream
+	}
+	return o
+}
+
+// OriginalOfRaw describes a message read from a stream by sequence.
+func OriginalOfRaw(stream string, m *jetstream.RawStreamMsg) Original {
+	return Original{Subject: m.Subject, Data: m.Data, Header: m.Header, Stream: stream, Seq: m.Sequence}
+}
+
 // DeadLetter builds the DEAD message for a delivery or an event: the original body and
 // headers, plus the reason, the status and the attempts. Its Nats-Msg-Id derives from the
 // original's, so a worker that dead-letters twice (a crash between publish and term) leaves
 // one dead letter.
-func DeadLetter(subject string, orig jetstream.Msg, status, reason string, attempts int) *nats.Msg {
+func DeadLetter(subject string, orig Original, status, reason string, attempts int) *nats.Msg {
 	m := nats.NewMsg(subject)
-	m.Data = orig.Data()
-	for k, vs := range orig.Headers() {
-		if k == jetstream.MsgIDHeader {
-			continue
+	m.Data = orig.Data
+	for k, vs := range orig.Header {
+		if k != jetstream.MsgIDHeader {
+			m.Header[k] = vs
 		}
-		m.Header[k] = vs
 	}
-	id := orig.Headers().Get(jetstream.MsgIDHeader)
-	if id == "" {
-		if md, err := orig.Metadata(); err == nil {
-			id = md.Stream + "." + strconv.FormatUint(md.Sequence.Stream, 10)
-		}
+	id := orig.Header.Get(jetstream.MsgIDHeader)
+	if id == "" && orig.Stream != "" {
+		id = orig.Stream + "." + strconv.FormatUint(orig.Seq, 10)
 	}
 	if id != "" {
 		m.Header.Set(jetstream.MsgIDHeader, id+":dead")
 	}
-	m.Header.Set(HeaderOriginalSubject, orig.Subject())
+	m.Header.Set(HeaderOriginalSubject, orig.Subject)
 	m.Header.Set(HeaderDeadStatus, status)
 	m.Header.Set(HeaderDeadReason, truncate(reason, 1024))
 	if attempts > 0 {

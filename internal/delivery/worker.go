@@ -290,7 +290,7 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, log *slog.Logger
 		if res.Status == store.StatusDead {
 			reason = fmt.Sprintf("gave up after %d attempts: %s", res.Attempt, out.Reason)
 		}
-		dead := broker.DeadLetter(w.subj.Dead(w.name, tenantToken(res.TenantID)), msg, string(res.Status), reason, res.Attempt)
+		dead := broker.DeadLetter(w.subj.Dead(w.name, tenantToken(res.TenantID)), broker.OriginalOf(msg), string(res.Status), reason, res.Attempt)
 		if err := w.publish(ctx, dead); err != nil {
 			log.Error("dead-letter failed, will retry", "err", err)
 			_ = msg.NakWithDelay(w.cfg.Backoff.Delay(1, 0))
@@ -322,14 +322,23 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, log *slog.Logger
 }
 
 func (w *Worker) publishResult(ctx context.Context, res store.Result) error {
+	m, err := resultMsg(w.subj, res)
+	if err != nil {
+		return err
+	}
+	return w.publish(ctx, m)
+}
+
+// resultMsg is the RESULTS message of one attempt, deduplicated on delivery and attempt.
+func resultMsg(subj broker.Subjects, res store.Result) (*nats.Msg, error) {
 	body, err := json.Marshal([]store.Result{res})
 	if err != nil {
-		return fmt.Errorf("encode result: %w", err)
+		return nil, fmt.Errorf("encode result: %w", err)
 	}
-	m := nats.NewMsg(w.subj.Results(w.name))
+	m := nats.NewMsg(subj.Results(res.Channel))
 	m.Data = body
 	m.Header.Set(jetstream.MsgIDHeader, res.DeliveryID+":"+strconv.Itoa(res.Attempt))
-	return w.publish(ctx, m)
+	return m, nil
 }
 
 func (w *Worker) publish(ctx context.Context, m *nats.Msg) error {

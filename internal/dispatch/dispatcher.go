@@ -219,7 +219,7 @@ func (d *Dispatcher) reject(ctx context.Context, msg jetstream.Msg, r *rejection
 	if !sdk.ValidTenant(tenant) {
 		tenant = "_"
 	}
-	dead := broker.DeadLetter(d.subj.Dead("invalid", tenant), msg, "invalid", r.Reason, 0)
+	dead := broker.DeadLetter(d.subj.Dead("invalid", tenant), broker.OriginalOf(msg), "invalid", r.Reason, 0)
 	pctx, cancel := context.WithTimeout(ctx, d.cfg.PublishTimeout)
 	defer cancel()
 	if _, err := d.deps.Publisher.PublishMsg(pctx, dead); err != nil {
