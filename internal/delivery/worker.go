@@ -114,6 +114,7 @@ type Worker struct {
 	breaker *Breaker
 	slots   chan struct{}  // every send holds one
 	retries chan struct{}  // retries hold one of these as well
+	waiting chan struct{}  // retries waiting for their slots
 	wg      sync.WaitGroup // sends in flight
 	consume jetstream.ConsumeContext
 	cancel  context.CancelFunc
@@ -132,6 +133,7 @@ func New(cfg Config, deps Deps) *Worker {
 		breaker: &Breaker{Threshold: cfg.BreakerThreshold, Cooldown: cfg.BreakerCooldown},
 		slots:   make(chan struct{}, cfg.MaxConcurrent),
 		retries: make(chan struct{}, cfg.RetryWorkers),
+		waiting: make(chan struct{}, 16*cfg.MaxConcurrent),
 	}
 }
 
@@ -151,6 +153,26 @@ func (w *Worker) Start(ctx context.Context) error {
 	ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	cc, err := w.deps.Consumer.Consume(func(msg jetstream.Msg) {
 		received := time.Now()
+		if md, err := msg.Metadata(); err == nil && md.NumDelivered > 1 {
+			// A retry waits for a retry slot without holding a send slot, so that retries
+			// of a failing endpoint never starve fresh deliveries. At most 16 × MaxConcurrent
+			// retries wait at once (each a parked goroutine); past that the consumer waits too.
+			w.waiting <- struct{}{}
+			w.wg.Add(1)
+			go func() {
+				defer func() { <-w.waiting; w.wg.Done() }()
+				if !w.acquire(ctx, w.retries, msg) {
+					return
+				}
+				defer func() { <-w.retries }()
+				if !w.acquire(ctx, w.slots, msg) {
+					return
+				}
+				defer func() { <-w.slots }()
+				w.handle(ctx, msg, received)
+			}()
+			return
+		}
 		w.slots <- struct{}{}
 		w.wg.Add(1)
 		go func() {
@@ -188,6 +210,28 @@ func (w *Worker) Stop() {
 	}
 }
 
+// acquire takes a slot of sem, telling JetStream the delivery is in progress while it waits so
+// that AckWait does not run out and hand it to another worker meanwhile.
+func (w *Worker) acquire(ctx context.Context, sem chan struct{}, msg jetstream.Msg) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTicker(w.cfg.SendTimeout / 2) // AckWait is 2 × SendTimeout
+	defer t.Stop()
+	for {
+		select {
+		case sem <- struct{}{}:
+			return true
+		case <-t.C:
+			_ = msg.InProgress()
+		case <-ctx.Done():
+			return false // redelivered after AckWait
+		}
+	}
+}
+
 func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, received time.Time) {
 	md, err := msg.Metadata()
 	if err != nil {
@@ -196,16 +240,8 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, received time.Ti
 		return
 	}
 	attempt := int(md.NumDelivered)
-	if attempt > 1 {
-		select {
-		case w.retries <- struct{}{}:
-			defer func() { <-w.retries }()
-		case <-ctx.Done():
-			return // redelivered after AckWait
-		}
-	}
 	if time.Since(received) > w.cfg.SendTimeout/2 {
-		// It waited in the buffer or for a retry slot: give it a full AckWait for the send.
+		// It waited in the buffer or for a slot: give it a full AckWait for the send.
 		_ = msg.InProgress()
 	}
 
@@ -229,6 +265,10 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, received time.Ti
 	var out channel.Outcome
 	dest, ok := w.deps.Destinations.Destination(res.Destination)
 	switch {
+	case attempt > w.cfg.Attempts:
+		// Back after its last attempt: a worker stopped between sending and settling it.
+		// Sending again would exceed the attempts, or repeat a permanent refusal.
+		out = channel.RetryLater(0, 0, fmt.Sprintf("no attempt left: delivered again after its last attempt (%d of %d)", attempt, w.cfg.Attempts))
 	case n.DeliveryID == "" || res.Destination == "":
 		out = channel.Fail(0, "delivery message lacks its Herald headers")
 	case !ok:

@@ -61,9 +61,10 @@ type Recorder struct {
 	log      *slog.Logger
 	metrics  *metrics
 
-	msgs    chan jetstream.Msg
-	consume jetstream.ConsumeContext
-	done    sync.WaitGroup
+	msgs     chan jetstream.Msg
+	consume  jetstream.ConsumeContext
+	done     sync.WaitGroup
+	stopOnce sync.Once
 }
 
 type metrics struct {
@@ -118,14 +119,16 @@ func (r *Recorder) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops consuming, writes what it holds, and returns.
+// Stop stops consuming, writes what it holds, and returns. It is safe to call more than once.
 func (r *Recorder) Stop() {
-	if r.consume != nil {
-		r.consume.Drain()
-		<-r.consume.Closed()
-	}
-	close(r.msgs)
-	r.done.Wait()
+	r.stopOnce.Do(func() {
+		if r.consume != nil {
+			r.consume.Drain()
+			<-r.consume.Closed()
+		}
+		close(r.msgs)
+		r.done.Wait()
+	})
 }
 
 func (r *Recorder) loop(ctx context.Context) {
@@ -155,6 +158,21 @@ func (r *Recorder) loop(ctx context.Context) {
 	}
 }
 
+// decode reads one RESULTS message: a JSON array of results, each of which the ledger would
+// accept.
+func decode(b []byte) ([]store.Result, error) {
+	var rs []store.Result
+	if err := json.Unmarshal(b, &rs); err != nil {
+		return nil, err
+	}
+	for _, res := range rs {
+		if err := store.ValidateResult(res); err != nil {
+			return nil, fmt.Errorf("result %q attempt %d: %w", res.DeliveryID, res.Attempt, err)
+		}
+	}
+	return rs, nil
+}
+
 func (r *Recorder) flush(ctx context.Context, batch []jetstream.Msg) {
 	if len(batch) == 0 {
 		return
@@ -162,8 +180,9 @@ func (r *Recorder) flush(ctx context.Context, batch []jetstream.Msg) {
 	results := make([]store.Result, 0, len(batch))
 	good := batch[:0:0]
 	for _, msg := range batch {
-		var rs []store.Result
-		if err := json.Unmarshal(msg.Data(), &rs); err != nil {
+		rs, err := decode(msg.Data())
+		if err != nil {
+			// One bad message must not fail, and so hold back, every batch it lands in.
 			r.log.Error("unreadable result, terminating it", "subject", msg.Subject(), "err", err)
 			_ = msg.TermWithReason("unreadable result")
 			continue
