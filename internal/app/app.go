@@ -323,10 +323,15 @@ func validateDestinations(cfg *config.Config, registry *channel.Registry) error 
 	for _, d := range cfg.Destinations {
 		ch, ok := registry.Get(d.Channel)
 		if !ok {
-			return &config.Error{Var: cfg.VarOf(d.ID), Reason: fmt.Sprintf("destination %q: channel %q is not built into Herald (known: %v)", d.ID, d.Channel, registry.Names())}
+			return &config.Error{Var: cfg.VarOf(d.ID, ""), Reason: fmt.Sprintf("destination %q: channel %q is not built into Herald (known: %v)", d.ID, d.Channel, registry.Names())}
 		}
 		if err := ch.Validate(d); err != nil {
-			return &config.Error{Var: cfg.VarOf(d.ID), Reason: fmt.Sprintf("destination %q: %v", d.ID, err)}
+			var fe *channel.FieldError
+			field := ""
+			if errors.As(err, &fe) {
+				field = fe.Field
+			}
+			return &config.Error{Var: cfg.VarOf(d.ID, field), Reason: fmt.Sprintf("destination %q: %v", d.ID, err)}
 		}
 	}
 	return nil

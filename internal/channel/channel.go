@@ -121,3 +121,15 @@ type Channel interface {
 	// Send delivers one notification.
 	Send(ctx context.Context, n Notification) Outcome
 }
+
+// FieldError says which field of a Destination is invalid ("url", "secret", "method",
+// "headers", "to", ...), so that configuration errors can name the variable behind it.
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *FieldError) Unwrap() error { return e.Err }

@@ -47,8 +47,8 @@ type Config struct {
 	// Destinations are the operator's destinations: one per enabled channel from the
 	// channel variables, plus those of NOTIFICATIONS_DESTINATIONS.
 	Destinations []channel.Destination
-	// destVars names the variable each destination came from, for error messages.
-	destVars map[string]string
+	// destVars names the variables each destination came from, by field, for error messages.
+	destVars map[string]map[string]string
 	// Retry is the retry policy.
 	Retry Retry
 	// MaxConcurrent caps the sends one worker process runs at once
@@ -213,12 +213,17 @@ func (c *Config) Channels() []string {
 	return out
 }
 
-// VarOf names the variable a destination was configured by.
-func (c *Config) VarOf(destinationID string) string {
-	if v, ok := c.destVars[destinationID]; ok {
+// VarOf names the variable that configured one field of a destination ("url", "secret",
+// "method", "headers", "to", ...), or the destination's main variable for any other field.
+func (c *Config) VarOf(destinationID, field string) string {
+	vars, ok := c.destVars[destinationID]
+	if !ok {
+		return "NOTIFICATIONS_DESTINATIONS"
+	}
+	if v, ok := vars[field]; ok {
 		return v
 	}
-	return "NOTIFICATIONS_DESTINATIONS"
+	return vars[""]
 }
 
 // Secrets lists every secret in the configuration, for masking in logs.
@@ -333,9 +338,9 @@ func (l *loader) jsonVar(name string, into any) bool {
 
 // destinations builds the operator's destinations from the per-channel variables of the
 // original design and from NOTIFICATIONS_DESTINATIONS.
-func (l *loader) destinations() ([]channel.Destination, map[string]string) {
+func (l *loader) destinations() ([]channel.Destination, map[string]map[string]string) {
 	var out []channel.Destination
-	vars := map[string]string{}
+	vars := map[string]map[string]string{}
 	if l.boolean("NOTIFICATIONS_WEBHOOK_ENABLED", false) {
 		d := channel.Destination{
 			ID:      "webhook",
@@ -346,17 +351,18 @@ func (l *loader) destinations() ([]channel.Destination, map[string]string) {
 		}
 		l.jsonVar("NOTIFICATIONS_WEBHOOK_HEADERS", &d.Headers)
 		out = append(out, d)
-		vars[d.ID] = "NOTIFICATIONS_WEBHOOK_URL"
+		vars[d.ID] = map[string]string{"": "NOTIFICATIONS_WEBHOOK_URL", "url": "NOTIFICATIONS_WEBHOOK_URL",
+			"secret": "NOTIFICATIONS_WEBHOOK_SECRET", "method": "NOTIFICATIONS_WEBHOOK_METHOD", "headers": "NOTIFICATIONS_WEBHOOK_HEADERS"}
 	}
 	if l.boolean("NOTIFICATIONS_DISCORD_ENABLED", false) {
 		out = append(out, channel.Destination{ID: "discord", Channel: "discord",
 			URL: l.required("NOTIFICATIONS_DISCORD_WEBHOOK_URL")})
-		vars["discord"] = "NOTIFICATIONS_DISCORD_WEBHOOK_URL"
+		vars["discord"] = map[string]string{"": "NOTIFICATIONS_DISCORD_WEBHOOK_URL"}
 	}
 	if l.boolean("NOTIFICATIONS_SLACK_ENABLED", false) {
 		out = append(out, channel.Destination{ID: "slack", Channel: "slack",
 			URL: l.required("NOTIFICATIONS_SLACK_WEBHOOK_URL")})
-		vars["slack"] = "NOTIFICATIONS_SLACK_WEBHOOK_URL"
+		vars["slack"] = map[string]string{"": "NOTIFICATIONS_SLACK_WEBHOOK_URL"}
 	}
 	if l.boolean("NOTIFICATIONS_EMAIL_ENABLED", false) {
 		d := channel.Destination{ID: "email", Channel: "email",
@@ -368,7 +374,8 @@ func (l *loader) destinations() ([]channel.Destination, map[string]string) {
 			l.fail("NOTIFICATIONS_EMAIL_TO", "must be a JSON array of at least one address, e.g. [\"ops@example.com\"]")
 		}
 		out = append(out, d)
-		vars["email"] = "NOTIFICATIONS_EMAIL_ENABLED"
+		vars["email"] = map[string]string{"": "NOTIFICATIONS_EMAIL_ENABLED", "url": "NOTIFICATIONS_RESEND_API_URL",
+			"secret": "NOTIFICATIONS_RESEND_API_KEY", "from": "NOTIFICATIONS_EMAIL_FROM", "to": "NOTIFICATIONS_EMAIL_TO"}
 	}
 	var extra []channel.Destination
 	l.jsonVar("NOTIFICATIONS_DESTINATIONS", &extra)

@@ -58,7 +58,7 @@ func binary(t *testing.T, name string) string {
 		if buildErr != nil {
 			return
 		}
-		cmd := exec.Command("go", "build", "-o", binDir+"/", "../../cmd/dispatcher", "../../cmd/channel-worker")
+		cmd := exec.Command("go", "build", "-o", binDir+"/", "../../cmd/dispatcher", "../../cmd/channel-worker", "../../cmd/herald", "../../cmd/publisher-sdk")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
@@ -157,11 +157,12 @@ var wholeFleet = app.Role{Name: "herald", Dispatcher: true, Channels: []string{"
 type child struct {
 	cmd  *exec.Cmd
 	logs *logBuffer
+	done chan struct{} // closed when the process has exited
 }
 
 func startChild(t *testing.T, e env, name string, args ...string) *child {
 	t.Helper()
-	c := &child{logs: &logBuffer{}}
+	c := &child{logs: &logBuffer{}, done: make(chan struct{})}
 	c.cmd = exec.Command(binary(t, name), args...)
 	c.cmd.Env = e.list()
 	c.cmd.Stdout = c.logs
@@ -169,11 +170,10 @@ func startChild(t *testing.T, e env, name string, args ...string) *child {
 	if err := c.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
-	done := make(chan struct{})
-	go func() { _ = c.cmd.Wait(); close(done) }()
+	go func() { _ = c.cmd.Wait(); close(c.done) }()
 	t.Cleanup(func() {
 		_ = c.cmd.Process.Kill()
-		<-done
+		<-c.done
 	})
 	return c
 }

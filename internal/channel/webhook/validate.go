@@ -59,15 +59,18 @@ func validate(d channel.Destination) error {
 		return fmt.Errorf("webhook: destination id %q contains '.', which the webhook-id may not", d.ID)
 	}
 	if err := checkURL(d.URL); err != nil {
-		return err
+		return &channel.FieldError{Field: "url", Err: err}
 	}
 	if _, err := sdk.NewSigner(d.Secret); err != nil {
-		return fmt.Errorf("webhook: secret: %w", err)
+		return &channel.FieldError{Field: "secret", Err: fmt.Errorf("webhook: secret: %w", err)}
 	}
 	if _, err := methodOf(d.Method); err != nil {
-		return err
+		return &channel.FieldError{Field: "method", Err: err}
 	}
-	return checkHeaders(d.Headers)
+	if err := checkHeaders(d.Headers); err != nil {
+		return &channel.FieldError{Field: "headers", Err: err}
+	}
+	return nil
 }
 
 // checkURL accepts absolute http and https URLs. HTTPS is not enforced: the spec leaves it
