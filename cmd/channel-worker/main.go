@@ -22,9 +22,9 @@ func main() {
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
 	}
-	if *channels == "" {
-		fmt.Fprintln(os.Stderr, "channel-worker: --channel is required (e.g. --channel webhook)")
+	if *channels == "" || fs.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "usage: channel-worker --channel webhook[,other...]|all")
 		os.Exit(2)
 	}
-	os.Exit(app.Main(app.Role{Name: "channel-worker", Channels: strings.Split(*channels, ",")}, ":8081"))
+	os.Exit(app.Main(app.Role{Name: "channel-worker", Channels: strings.Split(*channels, ",")}, ":8081", nil))
 }

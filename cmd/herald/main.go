@@ -8,21 +8,11 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/heraldhq/herald/internal/app"
 )
 
 func main() {
-	if len(os.Args) > 1 {
-		switch os.Args[1] {
-		case "migrate":
-			os.Exit(app.Migrate())
-		default:
-			fmt.Fprintf(os.Stderr, "usage: herald [migrate]\n")
-			os.Exit(2)
-		}
-	}
-	os.Exit(app.Main(app.Role{Name: "herald", Dispatcher: true, Channels: []string{"all"}, EmbeddedNATS: true}, ":8080"))
+	os.Exit(app.Main(app.Role{Name: "herald", Dispatcher: true, Channels: []string{"all"}, EmbeddedNATS: true}, ":8080", os.Args[1:]))
 }

@@ -14,8 +14,21 @@ import (
 
 // Main runs a process of the given role until SIGINT or SIGTERM and returns its exit code.
 // Configuration comes from the environment; an invalid variable ends the process at once with
-// a one-line reason naming it.
-func Main(role Role, defaultHTTPAddr string) int {
+// a one-line reason naming it. A process that runs the dispatcher also takes the argument
+// "migrate": bring the ledger's schema up to date and exit.
+func Main(role Role, defaultHTTPAddr string, args []string) int {
+	switch {
+	case len(args) == 0:
+	case len(args) == 1 && args[0] == "migrate" && role.Dispatcher:
+		return Migrate()
+	default:
+		usage := role.Name
+		if role.Dispatcher {
+			usage += " [migrate]"
+		}
+		fmt.Fprintf(os.Stderr, "usage: %s\n", usage)
+		return 2
+	}
 	cfg, err := config.Load(os.Getenv, defaultHTTPAddr)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: invalid configuration: %v\n", role.Name, err)

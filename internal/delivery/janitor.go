@@ -41,7 +41,7 @@ type StreamMessages interface {
 type Janitor struct {
 	sub       Subscriber
 	stream    StreamMessages
-	publisher Publisher
+	publisher broker.Publisher
 	subj      broker.Subjects
 	log       *slog.Logger
 	timeout   time.Duration
@@ -53,7 +53,7 @@ type Janitor struct {
 }
 
 // NewJanitor builds a janitor over the DELIVERIES stream.
-func NewJanitor(sub Subscriber, stream StreamMessages, pub Publisher, prefix string, log *slog.Logger) *Janitor {
+func NewJanitor(sub Subscriber, stream StreamMessages, pub broker.Publisher, prefix string, log *slog.Logger) *Janitor {
 	return &Janitor{
 		sub: sub, stream: stream, publisher: pub,
 		subj:    broker.Subjects{Prefix: prefix},

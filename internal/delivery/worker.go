@@ -9,7 +9,6 @@ package delivery
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -24,13 +23,6 @@ import (
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/sdk"
 )
-
-// Publisher is the part of jetstream.JetStream a worker publishes results and dead letters
-// with.
-type Publisher interface {
-	PublishMsgAsync(msg *nats.Msg, opts ...jetstream.PublishOpt) (jetstream.PubAckFuture, error)
-	PublishMsg(ctx context.Context, msg *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error)
-}
 
 // Destinations resolves a destination id to its configuration.
 type Destinations interface {
@@ -96,7 +88,7 @@ func (c Config) withDefaults() Config {
 type Deps struct {
 	// Consumer is the channel's durable consumer on DELIVERIES, shared by all its workers.
 	Consumer     jetstream.Consumer
-	Publisher    Publisher
+	Publisher    broker.Publisher
 	Channel      channel.Channel
 	Destinations Destinations
 	Metrics      *Metrics
@@ -151,7 +143,7 @@ func ConsumerConfig(base jetstream.ConsumerConfig, attempts int, sendTimeout tim
 // holds, so that AckWait does not run out on deliveries waiting in the client's buffer.
 func (w *Worker) Start(ctx context.Context) error {
 	ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	cc, err := w.deps.Consumer.Consume(func(msg jetstream.Msg) {
+	cc, err := broker.Consume(w.deps.Consumer, w.cfg.MaxConcurrent, w.log, func(msg jetstream.Msg) {
 		received := time.Now()
 		if md, err := msg.Metadata(); err == nil && md.NumDelivered > 1 {
 			// A retry waits for a retry slot without holding a send slot, so that retries
@@ -179,15 +171,9 @@ func (w *Worker) Start(ctx context.Context) error {
 			defer func() { <-w.slots; w.wg.Done() }()
 			w.handle(ctx, msg, received)
 		}()
-	},
-		jetstream.PullMaxMessages(w.cfg.MaxConcurrent),
-		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-			if !errors.Is(err, jetstream.ErrNoHeartbeat) {
-				w.log.Warn("consume deliveries", "err", err)
-			}
-		}))
+	})
 	if err != nil {
-		return fmt.Errorf("consume %s deliveries: %w", w.name, err)
+		return err
 	}
 	w.consume = cc
 	// Every channel's series exist from the start, at zero.
@@ -384,20 +370,9 @@ func resultMsg(subj broker.Subjects, res store.Result) (*nats.Msg, error) {
 func (w *Worker) publish(ctx context.Context, m *nats.Msg) error {
 	f, err := w.deps.Publisher.PublishMsgAsync(m)
 	if err != nil {
-		return fmt.Errorf("publish %s: %w", m.Subject, err)
+		return fmt.Errorf("publish to %s: %w", m.Subject, err)
 	}
-	t := time.NewTimer(w.cfg.PublishTimeout)
-	defer t.Stop()
-	select {
-	case <-f.Ok():
-		return nil
-	case err := <-f.Err():
-		return fmt.Errorf("publish %s: %w", m.Subject, err)
-	case <-t.C:
-		return fmt.Errorf("publish %s: no acknowledgement within %s", m.Subject, w.cfg.PublishTimeout)
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return broker.WaitAcks(ctx, w.cfg.PublishTimeout, f)
 }
 
 func tenantToken(t string) string {

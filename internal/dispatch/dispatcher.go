@@ -23,12 +23,6 @@ import (
 	"github.com/heraldhq/herald/sdk"
 )
 
-// Publisher is the part of jetstream.JetStream the dispatcher publishes with.
-type Publisher interface {
-	PublishMsgAsync(msg *nats.Msg, opts ...jetstream.PublishOpt) (jetstream.PubAckFuture, error)
-	PublishMsg(ctx context.Context, msg *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error)
-}
-
 // Config configures a Dispatcher.
 type Config struct {
 	// Prefix is the subject prefix. Defaults to herald.
@@ -62,7 +56,7 @@ func (c Config) withDefaults() Config {
 type Deps struct {
 	// Consumer is the durable "dispatcher" consumer of EVENTS.
 	Consumer    jetstream.Consumer
-	Publisher   Publisher
+	Publisher   broker.Publisher
 	Idempotency *Idempotency
 	Router      *Router
 	Metrics     *Metrics
@@ -99,22 +93,16 @@ func New(cfg Config, deps Deps) *Dispatcher {
 // the client's buffer.
 func (d *Dispatcher) Start(ctx context.Context) error {
 	ctx, d.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	cc, err := d.deps.Consumer.Consume(func(msg jetstream.Msg) {
+	cc, err := broker.Consume(d.deps.Consumer, d.cfg.Concurrency, d.log, func(msg jetstream.Msg) {
 		d.sem <- struct{}{}
 		d.wg.Add(1)
 		go func() {
 			defer func() { <-d.sem; d.wg.Done() }()
 			d.handle(ctx, msg)
 		}()
-	},
-		jetstream.PullMaxMessages(d.cfg.Concurrency),
-		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-			if !errors.Is(err, jetstream.ErrNoHeartbeat) {
-				d.log.Warn("consume events", "err", err)
-			}
-		}))
+	})
 	if err != nil {
-		return fmt.Errorf("consume events: %w", err)
+		return err
 	}
 	d.consume = cc
 	d.log.Info("dispatcher started", "concurrency", d.cfg.Concurrency)
@@ -271,25 +259,7 @@ func (d *Dispatcher) fanOut(ctx context.Context, msg jetstream.Msg, ev *sdk.Even
 		return fmt.Errorf("publish pending results: %w", err)
 	}
 	futures = append(futures, f)
-	return waitAll(ctx, futures, d.cfg.PublishTimeout)
-}
-
-// waitAll waits for every publish acknowledgement, or the first error.
-func waitAll(ctx context.Context, futures []jetstream.PubAckFuture, timeout time.Duration) error {
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	for _, f := range futures {
-		select {
-		case <-f.Ok():
-		case err := <-f.Err():
-			return fmt.Errorf("publish %s: %w", f.Msg().Subject, err)
-		case <-t.C:
-			return fmt.Errorf("no acknowledgement from JetStream within %s", timeout)
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return nil
+	return broker.WaitAcks(ctx, d.cfg.PublishTimeout, futures...)
 }
 
 // retryLater hands the event back for redelivery after a delay that grows with each attempt:

@@ -7,7 +7,6 @@ package recorder
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -16,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -102,15 +102,9 @@ func New(cfg Config, consumer jetstream.Consumer, ledger Ledger, log *slog.Logge
 // Start begins consuming and writing.
 func (r *Recorder) Start(ctx context.Context) error {
 	ctx = context.WithoutCancel(ctx)
-	cc, err := r.consumer.Consume(func(msg jetstream.Msg) { r.msgs <- msg },
-		jetstream.PullMaxMessages(2*r.cfg.Batch),
-		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-			if !errors.Is(err, jetstream.ErrNoHeartbeat) {
-				r.log.Warn("consume results", "err", err)
-			}
-		}))
+	cc, err := broker.Consume(r.consumer, 2*r.cfg.Batch, r.log, func(msg jetstream.Msg) { r.msgs <- msg })
 	if err != nil {
-		return fmt.Errorf("consume results: %w", err)
+		return err
 	}
 	r.consume = cc
 	r.done.Add(1)
