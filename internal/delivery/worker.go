@@ -272,7 +272,9 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, received time.Ti
 			out = channel.RetryLater(0, wait, "not sent: circuit open after repeated failures of this destination")
 			break
 		}
+		start := time.Now()
 		out = w.send(ctx, n)
+		res.DurationMS = time.Since(start).Milliseconds()
 		if ctx.Err() == nil && w.breaker.Record(dest.ID, out.Kind != channel.Retry, time.Now()) {
 			w.deps.Metrics.circuitOpened.WithLabelValues(w.name).Inc()
 			log.Warn("circuit opened: holding deliveries to this destination", "destination", dest.ID, "reason", out.Reason)

@@ -201,6 +201,10 @@ func TestRetryThenDeliver(t *testing.T) {
 		perAttempt = append(perAttempt, s)
 	}
 	rows.Close()
+	var timed int
+	if err := db.QueryRow(context.Background(), `SELECT COUNT(*) FROM notification_attempts WHERE delivery_id = $1 AND http_status > 0 AND duration_ms >= 0`, ev.ID+":flaky").Scan(&timed); err != nil || timed != 3 {
+		t.Errorf("%d attempt rows carry the HTTP status and duration, want 3 (%v)", timed, err)
+	}
 	if got := strings.Join(perAttempt, ","); got != "retrying,retrying,delivered" {
 		t.Errorf("attempt rows = %s, want retrying,retrying,delivered", got)
 	}
