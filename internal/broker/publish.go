@@ -12,8 +12,9 @@ import (
 )
 
 // Publisher is the part of jetstream.JetStream that Herald's components publish with: async
-// publishes whose acknowledgements they wait for together, and sync ones where one message
-// matters alone.
+// publishes whose acknowledgements they wait for together (with jetstream.WithStallWait, so
+// that a full pipeline slows publishers down instead of failing them), and sync ones where
+// one message matters alone.
 type Publisher interface {
 	PublishMsgAsync(msg *nats.Msg, opts ...jetstream.PublishOpt) (jetstream.PubAckFuture, error)
 	PublishMsg(ctx context.Context, msg *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error)

@@ -370,7 +370,7 @@ func resultMsg(subj broker.Subjects, res store.Result) (*nats.Msg, error) {
 }
 
 func (w *Worker) publish(ctx context.Context, m *nats.Msg) error {
-	f, err := w.deps.Publisher.PublishMsgAsync(m)
+	f, err := w.deps.Publisher.PublishMsgAsync(m, jetstream.WithStallWait(w.cfg.PublishTimeout))
 	if err != nil {
 		return fmt.Errorf("publish to %s: %w", m.Subject, err)
 	}

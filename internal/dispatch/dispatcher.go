@@ -237,7 +237,7 @@ func (d *Dispatcher) fanOut(ctx context.Context, msg jetstream.Msg, ev *sdk.Even
 		m.Header.Set(broker.HeaderEventID, ev.ID)
 		m.Header.Set(broker.HeaderEventType, ev.Type)
 		m.Header.Set(broker.HeaderTenant, ev.Tenant())
-		f, err := d.deps.Publisher.PublishMsgAsync(m)
+		f, err := d.deps.Publisher.PublishMsgAsync(m, jetstream.WithStallWait(d.cfg.PublishTimeout))
 		if err != nil {
 			return fmt.Errorf("publish delivery %s: %w", id, err)
 		}
@@ -254,7 +254,7 @@ func (d *Dispatcher) fanOut(ctx context.Context, msg jetstream.Msg, ev *sdk.Even
 	rm := nats.NewMsg(d.subj.Results("dispatch"))
 	rm.Data = body
 	rm.Header.Set(jetstream.MsgIDHeader, ev.ID+":pending")
-	f, err := d.deps.Publisher.PublishMsgAsync(rm)
+	f, err := d.deps.Publisher.PublishMsgAsync(rm, jetstream.WithStallWait(d.cfg.PublishTimeout))
 	if err != nil {
 		return fmt.Errorf("publish pending results: %w", err)
 	}
