@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -133,5 +134,31 @@ func TestInvalidConfigurationStopsAtStart(t *testing.T) {
 		if c.name == "NOTIFICATIONS_WEBHOOK_SECRET" && strings.Contains(string(out), c.value) {
 			t.Errorf("the secret's value appears in the output: %s", out)
 		}
+	}
+}
+
+// TestDisabledServesHealthOnly: with NOTIFICATIONS_ENABLED=false a process starts without
+// NATS or a database, answers health and metrics, and delivers nothing.
+func TestDisabledServesHealthOnly(t *testing.T) {
+	t.Parallel()
+	e := env{
+		"NOTIFICATIONS_ENABLED":    "false",
+		"NOTIFICATIONS_NATS_URL":   "nats://127.0.0.1:1", // nothing listens there
+		"NOTIFICATIONS_HTTP_ADDR":  "127.0.0.1:0",
+		"NOTIFICATIONS_LOG_FORMAT": "json",
+	}
+	f := startFleet(t, e, wholeFleet)
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		resp, err := http.Get("http://" + f.HTTPAddr() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s = %d, want 200", path, resp.StatusCode)
+		}
+	}
+	if lines := logLines(f.logs.String(), "notifications are disabled"); len(lines) != 1 {
+		t.Errorf("want one log line saying notifications are disabled, got %d", len(lines))
 	}
 }
