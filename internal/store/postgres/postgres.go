@@ -13,6 +13,7 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
+	"github.com/heraldhq/herald/internal/redact"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/migrations"
 )
@@ -147,7 +148,7 @@ func (s *Store) wrap(op string, err error) error {
 	if s.password == "" || !strings.Contains(err.Error(), s.password) {
 		return err
 	}
-	return &redactedError{msg: strings.ReplaceAll(err.Error(), s.password, "xxxxx"), err: err}
+	return &redactedError{msg: strings.ReplaceAll(err.Error(), s.password, redact.Mask), err: err}
 }
 
 // redactedError keeps the cause for errors.Is and errors.As but prints a masked message.

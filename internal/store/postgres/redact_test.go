@@ -14,7 +14,7 @@ func TestWrapMasksPassword(t *testing.T) {
 	if strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("wrap kept the password: %v", err)
 	}
-	if want := `ping postgres: server said: password "xxxxx" expired`; err.Error() != want {
+	if want := `ping postgres: server said: password "***" expired`; err.Error() != want {
 		t.Errorf("wrap = %q, want %q", err, want)
 	}
 	if !errors.Is(err, cause) {
