@@ -56,3 +56,13 @@ func Consume(c jetstream.Consumer, prefetch int, log *slog.Logger, handler jetst
 	}
 	return cc, nil
 }
+
+// StopConsuming drains a consume loop started by Consume (no more pulls; messages already
+// pulled still reach the handler) and waits until it has closed. A nil cc is a no-op.
+func StopConsuming(cc jetstream.ConsumeContext) {
+	if cc == nil {
+		return
+	}
+	cc.Drain()
+	<-cc.Closed()
+}

@@ -92,8 +92,7 @@ func TestJanitorDeadLettersWhatReachedMaxDeliver(t *testing.T) {
 		t.Fatal(err)
 	}
 	testutil.WaitFor(t, 10*time.Second, "the dead letter", func() bool {
-		info, err := dead.Info(ctx)
-		return err == nil && info.State.Msgs == 1
+		return testutil.StreamMsgs(t, js, broker.StreamDead) == 1
 	})
 	raw, err := dead.GetLastMsgForSubject(ctx, "herald.dead.webhook.acme")
 	if err != nil {
@@ -103,8 +102,7 @@ func TestJanitorDeadLettersWhatReachedMaxDeliver(t *testing.T) {
 		t.Errorf("dead letter = %v %q", raw.Header, raw.Data)
 	}
 	testutil.WaitFor(t, 10*time.Second, "the delivery to leave DELIVERIES", func() bool {
-		info, err := deliveries.Info(ctx)
-		return err == nil && info.State.Msgs == 0
+		return testutil.StreamMsgs(t, js, broker.StreamDeliveries) == 0
 	})
 	results, err := js.Stream(ctx, broker.StreamResults)
 	if err != nil {

@@ -186,10 +186,7 @@ func (w *Worker) Start(ctx context.Context) error {
 
 // Stop stops taking deliveries and waits for the sends in flight to finish and be acked.
 func (w *Worker) Stop() {
-	if w.consume != nil {
-		w.consume.Drain()
-		<-w.consume.Closed()
-	}
+	broker.StopConsuming(w.consume)
 	w.wg.Wait()
 	if w.cancel != nil {
 		w.cancel()

@@ -254,19 +254,11 @@ func (e *env) waitSettled(t *testing.T) {
 	t.Helper()
 	ctx := t.Context()
 	testutil.WaitFor(t, waitLong, "DELIVERIES empty and the consumer idle", func() bool {
-		s, err := e.js.Stream(ctx, broker.StreamDeliveries)
-		if err != nil {
-			t.Fatal(err)
-		}
-		si, err := s.Info(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
 		ci, err := e.cons.Info(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return si.State.Msgs == 0 && ci.NumPending == 0 && ci.NumAckPending == 0
+		return testutil.StreamMsgs(t, e.js, broker.StreamDeliveries) == 0 && ci.NumPending == 0 && ci.NumAckPending == 0
 	})
 }
 

@@ -111,10 +111,7 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 
 // Stop stops taking events and waits for those in hand to finish.
 func (d *Dispatcher) Stop() {
-	if d.consume != nil {
-		d.consume.Drain()
-		<-d.consume.Closed()
-	}
+	broker.StopConsuming(d.consume)
 	d.wg.Wait()
 	if d.cancel != nil {
 		d.cancel()

@@ -116,10 +116,7 @@ func (r *Recorder) Start(ctx context.Context) error {
 // Stop stops consuming, writes what it holds, and returns. It is safe to call more than once.
 func (r *Recorder) Stop() {
 	r.stopOnce.Do(func() {
-		if r.consume != nil {
-			r.consume.Drain()
-			<-r.consume.Closed()
-		}
+		broker.StopConsuming(r.consume)
 		close(r.msgs)
 		r.done.Wait()
 	})

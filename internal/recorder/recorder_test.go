@@ -169,17 +169,8 @@ func (e *env) waitRecorded(t *testing.T, want map[string]store.Status) {
 // waitResultsEmpty waits until RESULTS holds nothing: every message was acked or terminated.
 func (e *env) waitResultsEmpty(t *testing.T) {
 	t.Helper()
-	ctx := t.Context()
 	testutil.WaitFor(t, waitLong, "RESULTS to be empty", func() bool {
-		s, err := e.js.Stream(ctx, broker.StreamResults)
-		if err != nil {
-			t.Fatal(err)
-		}
-		info, err := s.Info(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return info.State.Msgs == 0
+		return testutil.StreamMsgs(t, e.js, broker.StreamResults) == 0
 	})
 }
 
