@@ -87,6 +87,11 @@ type Outcome struct {
 	RetryAfter time.Duration
 	// StatusCode is the provider's HTTP status, if there was a response.
 	StatusCode int
+	// Pause asks the worker to hold every send that shares this destination's pace key
+	// (see Pacer) for this long, whatever the outcome: the provider said its rate-limit
+	// bucket is empty (Discord's X-RateLimit-Remaining: 0 with X-RateLimit-Reset-After, a
+	// 429's Retry-After). Zero if the provider said nothing.
+	Pause time.Duration
 }
 
 // Sent reports a delivered notification.
@@ -133,3 +138,43 @@ func (e *FieldError) Error() string { return e.Err.Error() }
 
 // Unwrap returns the underlying error.
 func (e *FieldError) Unwrap() error { return e.Err }
+
+// Pace is how fast the worker may send to one provider rate-limit bucket.
+type Pace struct {
+	// Key names the bucket. Destinations with the same key share one limiter (every
+	// destination using one Resend API key, say). The key stays in memory and is never
+	// logged, but must not be a secret itself: derive it from a hash of one.
+	Key string
+	// Every is the mean interval between sends. Zero means unpaced.
+	Every time.Duration
+	// Burst is how many sends may go back to back after a quiet spell (at least 1).
+	Burst int
+}
+
+// Pacer is implemented by channels whose providers limit the request rate per destination
+// (a Discord webhook, a Slack incoming webhook, a Resend API key). The worker waits for the
+// pace before a send takes one of its slots, so a busy destination never holds up the others.
+type Pacer interface {
+	Pace(Destination) Pace
+}
+
+// Preview is what a channel would send for a notification, without sending it.
+type Preview struct {
+	// ContentType is the media type of Body ("application/json", "message/rfc822").
+	ContentType string
+	// Body is exactly what Send would send: the request body, or the whole email message.
+	Body []byte
+	// Subject is an email's subject line; empty for other channels.
+	Subject string
+	// HTML is an email's HTML part; empty for other channels.
+	HTML string
+	// Text is the plain-text part of an email, or the notification's plain-text fallback.
+	Text string
+}
+
+// Previewer is implemented by channels that render notifications (every channel but the
+// webhook, whose body is the event itself). Preview fails for an event its templates cannot
+// render, with the same error Send would report.
+type Previewer interface {
+	Preview(n Notification) (Preview, error)
+}
