@@ -13,6 +13,7 @@ type Metrics struct {
 	inFlight   *prometheus.GaugeVec
 
 	circuitOpened *prometheus.CounterVec
+	rateLimited   *prometheus.CounterVec
 }
 
 // NewMetrics registers the worker's metrics on reg.
@@ -47,7 +48,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "notifications_circuit_opened_total",
 			Help: "Times a destination's circuit breaker opened (or reopened after a failed probe).",
 		}, []string{"channel"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "notifications_rate_limited_total",
+			Help: "Sends a provider refused for its rate limit (429 with a wait) that were sent again in place, without using up an attempt.",
+		}, []string{"channel"}),
 	}
-	reg.MustRegister(m.delivered, m.duration, m.retries, m.retryDepth, m.queueDepth, m.inFlight, m.circuitOpened)
+	reg.MustRegister(m.delivered, m.duration, m.retries, m.retryDepth, m.queueDepth, m.inFlight, m.circuitOpened, m.rateLimited)
 	return m
 }

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -104,12 +105,17 @@ type Worker struct {
 	log  *slog.Logger
 
 	breaker *Breaker
+	pacer   Pacer
 	slots   chan struct{}  // every send holds one
 	retries chan struct{}  // retries hold one of these as well
 	waiting chan struct{}  // retries waiting for their slots
 	wg      sync.WaitGroup // sends in flight
 	consume jetstream.ConsumeContext
 	cancel  context.CancelFunc
+	// waits ends the waits for a pace turn when the worker stops: those deliveries are left
+	// to come back after AckWait, while the sends in flight finish.
+	waits     context.Context
+	stopWaits context.CancelFunc
 }
 
 // New builds a Worker; Start runs it.
@@ -143,33 +149,35 @@ func ConsumerConfig(base jetstream.ConsumerConfig, attempts int, sendTimeout tim
 // holds, so that AckWait does not run out on deliveries waiting in the client's buffer.
 func (w *Worker) Start(ctx context.Context) error {
 	ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	w.waits, w.stopWaits = context.WithCancel(ctx)
 	cc, err := broker.Consume(w.deps.Consumer, w.cfg.MaxConcurrent, w.log, func(msg jetstream.Msg) {
 		received := time.Now()
+		pace := w.paceOf(msg)
+		at := w.pacer.Reserve(pace, received)
+		retry := false
 		if md, err := msg.Metadata(); err == nil && md.NumDelivered > 1 {
-			// A retry waits for a retry slot without holding a send slot, so that retries
-			// of a failing endpoint never starve fresh deliveries. At most 16 × MaxConcurrent
-			// retries wait at once (each a parked goroutine); past that the consumer waits too.
-			w.waiting <- struct{}{}
+			retry = true
+		}
+		if !retry && !at.After(received) {
+			// The common case: a fresh delivery whose destination may be sent to now. The
+			// consumer waits for a slot, which is the pool's back-pressure.
+			w.slots <- struct{}{}
 			w.wg.Add(1)
 			go func() {
-				defer func() { <-w.waiting; w.wg.Done() }()
-				if !w.acquire(ctx, w.retries, msg) {
-					return
-				}
-				defer func() { <-w.retries }()
-				if !w.acquire(ctx, w.slots, msg) {
-					return
-				}
-				defer func() { <-w.slots }()
-				w.handle(ctx, msg, received)
+				defer w.wg.Done()
+				w.run(ctx, msg, received, pace, at, true, false)
 			}()
 			return
 		}
-		w.slots <- struct{}{}
+		// A retry, or a delivery whose destination's pace says later: it waits without
+		// holding a send slot, so that neither a failing endpoint's retries nor a busy
+		// destination's backlog starve the others. At most 16 × MaxConcurrent wait at once
+		// (each a parked goroutine); past that the consumer waits too.
+		w.waiting <- struct{}{}
 		w.wg.Add(1)
 		go func() {
-			defer func() { <-w.slots; w.wg.Done() }()
-			w.handle(ctx, msg, received)
+			defer func() { <-w.waiting; w.wg.Done() }()
+			w.run(ctx, msg, received, pace, at, false, retry)
 		}()
 	})
 	if err != nil {
@@ -180,13 +188,100 @@ func (w *Worker) Start(ctx context.Context) error {
 	w.deps.Metrics.retries.WithLabelValues(w.name)
 	w.deps.Metrics.duration.WithLabelValues(w.name)
 	w.deps.Metrics.inFlight.WithLabelValues(w.name)
+	w.deps.Metrics.rateLimited.WithLabelValues(w.name)
 	w.log.Info("worker started", "max_concurrent", w.cfg.MaxConcurrent, "retry_workers", w.cfg.RetryWorkers, "attempts", w.cfg.Attempts)
 	return nil
+}
+
+// run takes one delivery from its turn in its destination's pace to its settlement. A
+// delivery that holds a send slot already (hasSlot) skips the waits. A provider's rate limit
+// (a 429 that says how long to wait) sends it again in place once the wait is over, without
+// using up an attempt: rate limits slow delivery down and lose nothing.
+func (w *Worker) run(ctx context.Context, msg jetstream.Msg, received time.Time, pace channel.Pace, at time.Time, hasSlot, retry bool) {
+	hasRetrySlot := false
+	defer func() {
+		if hasRetrySlot {
+			<-w.retries
+		}
+	}()
+	for resends := 0; ; resends++ {
+		if !hasSlot {
+			if !w.waitTurn(w.waits, msg, pace, at) {
+				return // redelivered after AckWait
+			}
+			if retry && !hasRetrySlot {
+				if !w.acquire(ctx, w.retries, msg) {
+					return
+				}
+				hasRetrySlot = true
+			}
+			if !w.acquire(ctx, w.slots, msg) {
+				return
+			}
+		}
+		again := w.handle(ctx, msg, received, pace, resends)
+		<-w.slots
+		hasSlot = false
+		if !again {
+			return
+		}
+		at = w.pacer.Reserve(pace, time.Now())
+	}
+}
+
+// waitTurn waits until at, the delivery's turn in its destination's pace, telling JetStream
+// the delivery is in progress meanwhile. A pause that the provider asked for after the turn
+// was booked books a new one. It returns false if ctx ends first.
+func (w *Worker) waitTurn(ctx context.Context, msg jetstream.Msg, pace channel.Pace, at time.Time) bool {
+	var heartbeat *time.Ticker
+	for {
+		now := time.Now()
+		if !now.Before(at) {
+			if !w.pacer.Paused(pace, now) {
+				return true
+			}
+			at = w.pacer.Reserve(pace, now)
+			continue
+		}
+		if heartbeat == nil {
+			heartbeat = time.NewTicker(w.cfg.SendTimeout / 2) // AckWait is 2 × SendTimeout
+			defer heartbeat.Stop()
+		}
+		turn := time.NewTimer(at.Sub(now))
+		select {
+		case <-turn.C:
+		case <-heartbeat.C:
+			turn.Stop()
+			_ = msg.InProgress()
+		case <-ctx.Done():
+			turn.Stop()
+			return false
+		}
+	}
+}
+
+// paceOf returns the pace of the delivery's destination: the channel's, if it paces its
+// destinations, or an unpaced bucket of the destination alone, which a provider's pause
+// can still hold.
+func (w *Worker) paceOf(msg jetstream.Msg) channel.Pace {
+	id := msg.Headers().Get(broker.HeaderDestination)
+	if id == "" {
+		return channel.Pace{}
+	}
+	if p, ok := w.deps.Channel.(channel.Pacer); ok {
+		if dest, ok := w.deps.Destinations.Destination(id); ok {
+			return p.Pace(dest)
+		}
+	}
+	return channel.Pace{Key: "destination:" + id}
 }
 
 // Stop stops taking deliveries and waits for the sends in flight to finish and be acked.
 func (w *Worker) Stop() {
 	broker.StopConsuming(w.consume)
+	if w.stopWaits != nil {
+		w.stopWaits()
+	}
 	w.wg.Wait()
 	if w.cancel != nil {
 		w.cancel()
@@ -215,12 +310,14 @@ func (w *Worker) acquire(ctx context.Context, sem chan struct{}, msg jetstream.M
 	}
 }
 
-func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, received time.Time) {
+// handle sends one delivery and settles it, or reports that the provider rate-limited it and
+// it should be sent again in place (see run).
+func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, received time.Time, pace channel.Pace, resends int) (again bool) {
 	md, err := msg.Metadata()
 	if err != nil {
 		w.log.Error("delivery without metadata, terminating", "err", err)
 		_ = msg.Term()
-		return
+		return false
 	}
 	attempt := int(md.NumDelivered)
 	if time.Since(received) > w.cfg.SendTimeout/2 {
@@ -272,6 +369,17 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, received time.Ti
 		start := time.Now()
 		out = w.send(ctx, n)
 		res.DurationMS = time.Since(start).Milliseconds()
+		now := time.Now()
+		if out.Pause > 0 {
+			w.pacer.Pause(pace, now.Add(out.Pause), now)
+		}
+		if wait := max(out.Pause, out.RetryAfter); rateLimited(out) && wait > 0 && wait <= maxRateLimitHold &&
+			resends < maxRateLimitResends && ctx.Err() == nil {
+			w.pacer.Pause(pace, now.Add(wait), now)
+			w.deps.Metrics.rateLimited.WithLabelValues(w.name).Inc()
+			log.Info("rate limited by the provider, sending again when the limit resets", "wait", wait.String(), "reason", out.Reason)
+			return true
+		}
 		if ctx.Err() == nil && w.breaker.Record(dest.ID, out.Kind != channel.Retry, time.Now()) {
 			w.deps.Metrics.circuitOpened.WithLabelValues(w.name).Inc()
 			log.Warn("circuit opened: holding deliveries to this destination", "destination", dest.ID, "reason", out.Reason)
@@ -280,6 +388,21 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, received time.Ti
 	res.HTTPStatus = out.StatusCode
 	res.At = time.Now().UTC()
 	w.settle(ctx, msg, log, res, out)
+	return false
+}
+
+const (
+	// maxRateLimitResends is how many times in a row one delivery is sent again in place
+	// after a provider's rate limit before a 429 counts as a failed attempt.
+	maxRateLimitResends = 5
+	// maxRateLimitHold is the longest rate-limit wait spent in place; a provider asking for
+	// longer gets a scheduled retry instead.
+	maxRateLimitHold = time.Minute
+)
+
+// rateLimited reports whether the provider refused the send for its rate limit alone.
+func rateLimited(o channel.Outcome) bool {
+	return o.Kind == channel.Retry && o.StatusCode == http.StatusTooManyRequests
 }
 
 func (w *Worker) send(ctx context.Context, n channel.Notification) channel.Outcome {

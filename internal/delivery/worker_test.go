@@ -449,7 +449,7 @@ func TestRetryAfter(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := setup(t, delivery.Config{Backoff: tt.backoff}, perAttempt(
-				channel.RetryLater(429, tt.retryAfter, "rate limited"),
+				channel.RetryLater(503, tt.retryAfter, "unavailable"),
 				channel.Sent(200),
 			))
 			id, _ := e.publish(t, destID)
