@@ -27,6 +27,7 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/dispatch"
 	"github.com/heraldhq/herald/internal/obs"
+	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/internal/recorder"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/postgres"
@@ -88,7 +89,11 @@ func Start(ctx context.Context, cfg *config.Config, role Role, log *slog.Logger)
 		log.Warn("notifications are disabled (NOTIFICATIONS_ENABLED=false): serving health and metrics only")
 	} else {
 		// Configuration mistakes first, before anything starts.
-		registry, err := all.Default(channel.NewHTTPClient(cfg.SendTimeout))
+		templates, err := render.Load(cfg.TemplatesDir)
+		if err != nil {
+			return nil, &config.Error{Var: "NOTIFICATIONS_TEMPLATES_DIR", Reason: err.Error()}
+		}
+		registry, err := all.Default(channel.NewHTTPClient(cfg.SendTimeout), templates, log)
 		if err != nil {
 			return nil, err
 		}

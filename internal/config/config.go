@@ -6,6 +6,8 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -89,6 +91,10 @@ type Config struct {
 	// RecorderFlush is the longest a result waits for its batch to fill
 	// (NOTIFICATIONS_RECORDER_FLUSH). Defaults to 50ms.
 	RecorderFlush time.Duration
+	// TemplatesDir holds operator templates that replace or add to the embedded ones
+	// (NOTIFICATIONS_TEMPLATES_DIR), laid out as <channel>/<event type>.tmpl. Empty means the
+	// embedded templates alone.
+	TemplatesDir string
 	// AdminToken guards the admin API (NOTIFICATIONS_ADMIN_TOKEN). Empty disables it.
 	AdminToken string
 	// LogLevel is debug, info, warn or error (NOTIFICATIONS_LOG_LEVEL). Defaults to info.
@@ -171,6 +177,7 @@ func Load(getenv Getenv, defaultHTTPAddr string) (*Config, error) {
 		RecorderBatch:       l.integer("NOTIFICATIONS_RECORDER_BATCH", 500, 1),
 		RecorderFlush:       l.duration("NOTIFICATIONS_RECORDER_FLUSH", 50*time.Millisecond),
 		AdminToken:          l.str("NOTIFICATIONS_ADMIN_TOKEN", ""),
+		TemplatesDir:        l.str("NOTIFICATIONS_TEMPLATES_DIR", ""),
 		LogLevel:            l.oneOf("NOTIFICATIONS_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 		LogFormat:           l.oneOf("NOTIFICATIONS_LOG_FORMAT", "auto", "auto", "text", "json"),
 		Retry: Retry{
@@ -365,17 +372,9 @@ func (l *loader) destinations() ([]channel.Destination, map[string]map[string]st
 		vars["slack"] = map[string]string{"": "NOTIFICATIONS_SLACK_WEBHOOK_URL"}
 	}
 	if l.boolean("NOTIFICATIONS_EMAIL_ENABLED", false) {
-		d := channel.Destination{ID: "email", Channel: "email",
-			URL:    l.str("NOTIFICATIONS_RESEND_API_URL", "https://api.resend.com"),
-			Secret: l.required("NOTIFICATIONS_RESEND_API_KEY"),
-			From:   l.required("NOTIFICATIONS_EMAIL_FROM"),
-		}
-		if !l.jsonVar("NOTIFICATIONS_EMAIL_TO", &d.To) || len(d.To) == 0 {
-			l.fail("NOTIFICATIONS_EMAIL_TO", "must be a JSON array of at least one address, e.g. [\"ops@example.com\"]")
-		}
+		d, v := l.email()
 		out = append(out, d)
-		vars["email"] = map[string]string{"": "NOTIFICATIONS_EMAIL_ENABLED", "url": "NOTIFICATIONS_RESEND_API_URL",
-			"secret": "NOTIFICATIONS_RESEND_API_KEY", "from": "NOTIFICATIONS_EMAIL_FROM", "to": "NOTIFICATIONS_EMAIL_TO"}
+		vars[d.ID] = v
 	}
 	var extra []channel.Destination
 	l.jsonVar("NOTIFICATIONS_DESTINATIONS", &extra)
@@ -394,6 +393,40 @@ func (l *loader) destinations() ([]channel.Destination, map[string]map[string]st
 		seen[d.ID] = true
 	}
 	return out, vars
+}
+
+// email builds the operator's email destination: through Resend (the default) or through an
+// SMTP server (NOTIFICATIONS_EMAIL_PROVIDER=smtp), whose address becomes an smtp:// URL.
+func (l *loader) email() (channel.Destination, map[string]string) {
+	d := channel.Destination{ID: "email", Channel: "email", From: l.required("NOTIFICATIONS_EMAIL_FROM")}
+	if !l.jsonVar("NOTIFICATIONS_EMAIL_TO", &d.To) || len(d.To) == 0 {
+		l.fail("NOTIFICATIONS_EMAIL_TO", "must be a JSON array of at least one address, e.g. [\"ops@example.com\"]")
+	}
+	vars := map[string]string{"": "NOTIFICATIONS_EMAIL_ENABLED", "from": "NOTIFICATIONS_EMAIL_FROM", "to": "NOTIFICATIONS_EMAIL_TO"}
+	if l.oneOf("NOTIFICATIONS_EMAIL_PROVIDER", "resend", "resend", "smtp") == "resend" {
+		d.URL = l.str("NOTIFICATIONS_RESEND_API_URL", "https://api.resend.com")
+		d.Secret = l.required("NOTIFICATIONS_RESEND_API_KEY")
+		vars["url"], vars["secret"] = "NOTIFICATIONS_RESEND_API_URL", "NOTIFICATIONS_RESEND_API_KEY"
+		return d, vars
+	}
+	host := l.required("NOTIFICATIONS_SMTP_HOST")
+	port := l.integer("NOTIFICATIONS_SMTP_PORT", 587, 1)
+	if port > 65535 {
+		l.fail("NOTIFICATIONS_SMTP_PORT", fmt.Sprintf("%d is not a TCP port", port))
+	}
+	defTLS := "starttls"
+	if port == 465 {
+		defTLS = "implicit"
+	}
+	u := url.URL{Scheme: "smtp", Host: net.JoinHostPort(host, strconv.Itoa(port)),
+		RawQuery: url.Values{"tls": {l.oneOf("NOTIFICATIONS_SMTP_TLS", defTLS, "starttls", "implicit", "none")}}.Encode()}
+	if user := l.str("NOTIFICATIONS_SMTP_USERNAME", ""); user != "" {
+		u.User = url.User(user)
+		d.Secret = l.required("NOTIFICATIONS_SMTP_PASSWORD")
+	}
+	d.URL = u.String()
+	vars["url"], vars["secret"] = "NOTIFICATIONS_SMTP_HOST", "NOTIFICATIONS_SMTP_PASSWORD"
+	return d, vars
 }
 
 func (l *loader) required(name string) string {

@@ -86,6 +86,13 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 		{map[string]string{"NOTIFICATIONS_EMAIL_ENABLED": "true", "NOTIFICATIONS_RESEND_API_KEY": "re_x", "NOTIFICATIONS_EMAIL_FROM": "a@b.c", "NOTIFICATIONS_EMAIL_TO": "ops@b.c"}, "NOTIFICATIONS_EMAIL_TO"},
 		{map[string]string{"NOTIFICATIONS_MAX_CONCURRENT": "4", "NOTIFICATIONS_RETRY_WORKERS": "8"}, "NOTIFICATIONS_RETRY_WORKERS"},
 		{map[string]string{"NOTIFICATIONS_LOG_FORMAT": "xml"}, "NOTIFICATIONS_LOG_FORMAT"},
+		{map[string]string{"NOTIFICATIONS_DISCORD_ENABLED": "true"}, "NOTIFICATIONS_DISCORD_WEBHOOK_URL"},
+		{map[string]string{"NOTIFICATIONS_SLACK_ENABLED": "true"}, "NOTIFICATIONS_SLACK_WEBHOOK_URL"},
+		{map[string]string{"NOTIFICATIONS_EMAIL_ENABLED": "true", "NOTIFICATIONS_EMAIL_FROM": "a@b.c", "NOTIFICATIONS_EMAIL_TO": `["ops@b.c"]`}, "NOTIFICATIONS_RESEND_API_KEY"},
+		{map[string]string{"NOTIFICATIONS_EMAIL_ENABLED": "true", "NOTIFICATIONS_EMAIL_FROM": "a@b.c", "NOTIFICATIONS_EMAIL_TO": `["ops@b.c"]`, "NOTIFICATIONS_EMAIL_PROVIDER": "ses"}, "NOTIFICATIONS_EMAIL_PROVIDER"},
+		{map[string]string{"NOTIFICATIONS_EMAIL_ENABLED": "true", "NOTIFICATIONS_EMAIL_FROM": "a@b.c", "NOTIFICATIONS_EMAIL_TO": `["ops@b.c"]`, "NOTIFICATIONS_EMAIL_PROVIDER": "smtp"}, "NOTIFICATIONS_SMTP_HOST"},
+		{map[string]string{"NOTIFICATIONS_EMAIL_ENABLED": "true", "NOTIFICATIONS_EMAIL_FROM": "a@b.c", "NOTIFICATIONS_EMAIL_TO": `["ops@b.c"]`, "NOTIFICATIONS_EMAIL_PROVIDER": "smtp", "NOTIFICATIONS_SMTP_HOST": "mail", "NOTIFICATIONS_SMTP_USERNAME": "herald"}, "NOTIFICATIONS_SMTP_PASSWORD"},
+		{map[string]string{"NOTIFICATIONS_EMAIL_ENABLED": "true", "NOTIFICATIONS_EMAIL_FROM": "a@b.c", "NOTIFICATIONS_EMAIL_TO": `["ops@b.c"]`, "NOTIFICATIONS_EMAIL_PROVIDER": "smtp", "NOTIFICATIONS_SMTP_HOST": "mail", "NOTIFICATIONS_SMTP_TLS": "ssl"}, "NOTIFICATIONS_SMTP_TLS"},
 	}
 	for _, c := range cases {
 		_, err := Load(getenv(c.env), "")
@@ -114,5 +121,63 @@ func TestRouteMatches(t *testing.T) {
 		if got := (Route{Pattern: c.pattern}).Matches(c.typ); got != c.want {
 			t.Errorf("%q matches %q = %v, want %v", c.pattern, c.typ, got, c.want)
 		}
+	}
+}
+
+func TestLoadEmailProviders(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{
+		"NOTIFICATIONS_EMAIL_ENABLED": "true",
+		"NOTIFICATIONS_EMAIL_FROM":    "Herald <alerts@example.com>",
+		"NOTIFICATIONS_EMAIL_TO":      `["ops@example.com","cto@example.com"]`,
+	}
+	with := func(extra map[string]string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	cases := []struct {
+		name       string
+		env        map[string]string
+		url        string
+		secret     string
+		secretVar  string
+		urlVarWant string
+	}{
+		{"resend by default", with(map[string]string{"NOTIFICATIONS_RESEND_API_KEY": "re_123456789abc"}),
+			"https://api.resend.com", "re_123456789abc", "NOTIFICATIONS_RESEND_API_KEY", "NOTIFICATIONS_RESEND_API_URL"},
+		{"smtp with STARTTLS and auth", with(map[string]string{"NOTIFICATIONS_EMAIL_PROVIDER": "smtp", "NOTIFICATIONS_SMTP_HOST": "mail.example.com",
+			"NOTIFICATIONS_SMTP_USERNAME": "herald", "NOTIFICATIONS_SMTP_PASSWORD": "hunter2hunter2"}),
+			"smtp://herald@mail.example.com:587?tls=starttls", "hunter2hunter2", "NOTIFICATIONS_SMTP_PASSWORD", "NOTIFICATIONS_SMTP_HOST"},
+		{"smtp on 465 is implicit TLS", with(map[string]string{"NOTIFICATIONS_EMAIL_PROVIDER": "smtp", "NOTIFICATIONS_SMTP_HOST": "mail.example.com", "NOTIFICATIONS_SMTP_PORT": "465"}),
+			"smtp://mail.example.com:465?tls=implicit", "", "NOTIFICATIONS_SMTP_PASSWORD", "NOTIFICATIONS_SMTP_HOST"},
+		{"smtp to a local relay", with(map[string]string{"NOTIFICATIONS_EMAIL_PROVIDER": "smtp", "NOTIFICATIONS_SMTP_HOST": "127.0.0.1", "NOTIFICATIONS_SMTP_PORT": "1025", "NOTIFICATIONS_SMTP_TLS": "none"}),
+			"smtp://127.0.0.1:1025?tls=none", "", "NOTIFICATIONS_SMTP_PASSWORD", "NOTIFICATIONS_SMTP_HOST"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := Load(getenv(c.env), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cfg.Destinations) != 1 {
+				t.Fatalf("destinations = %+v", cfg.Destinations)
+			}
+			d := cfg.Destinations[0]
+			if d.Channel != "email" || d.URL != c.url || d.Secret != c.secret || d.From != base["NOTIFICATIONS_EMAIL_FROM"] || len(d.To) != 2 {
+				t.Errorf("destination = %+v, want url %s", d, c.url)
+			}
+			if v := cfg.VarOf(d.ID, "secret"); v != c.secretVar {
+				t.Errorf("VarOf(secret) = %s, want %s", v, c.secretVar)
+			}
+			if v := cfg.VarOf(d.ID, "url"); v != c.urlVarWant {
+				t.Errorf("VarOf(url) = %s, want %s", v, c.urlVarWant)
+			}
+		})
 	}
 }

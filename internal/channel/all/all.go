@@ -5,21 +5,29 @@ package all
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 
 	"github.com/heraldhq/herald/internal/channel"
 	"github.com/heraldhq/herald/internal/channel/webhook"
+	"github.com/heraldhq/herald/internal/render"
 )
 
 // Default returns a registry of every built-in channel, all sending through client (nil
-// means channel.NewHTTPClient(channel.DefaultTimeout)).
-func Default(client *http.Client) (*channel.Registry, error) {
+// means channel.NewHTTPClient(channel.DefaultTimeout)), rendering with templates (nil means
+// the embedded ones) and logging sends at debug level to log (nil discards).
+func Default(client *http.Client, templates *render.Set, log *slog.Logger) (*channel.Registry, error) {
 	if client == nil {
 		client = channel.NewHTTPClient(channel.DefaultTimeout)
 	}
+	if templates == nil {
+		templates = render.Default()
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	r, err := channel.NewRegistry(
-		webhook.New(client),
-		// One line per channel, e.g. discord.New(client),
+		webhook.New(client, webhook.WithLogger(log)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("register built-in channels: %w", err)

@@ -9,7 +9,7 @@ import (
 
 func TestDefault(t *testing.T) {
 	t.Parallel()
-	r, err := all.Default(nil)
+	r, err := all.Default(nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
