@@ -25,6 +25,8 @@ Usage:
                         [--id ID] [--time RFC3339] [--timeout DURATION] [--json]
                         [--data JSON | key=value ...]
   publisher-sdk publish --file FILE|- [--timeout DURATION] [--json]
+  publisher-sdk preview [--channel discord|slack|email|webhook|all] [--html FILE]
+                        [--templates DIR] (--sample TYPE | the event flags of publish)
   publisher-sdk types
   publisher-sdk help
 
@@ -45,6 +47,12 @@ Flags of publish:
   --timeout DURATION   how long to wait for the stream's ack (default 5s)
   --json               print the result as a JSON object
 
+preview renders the event as each channel would send it, and sends nothing: the exact
+JSON body for Discord and Slack, the subject and plain-text part of an email with its HTML
+part written to a file (--html, default <type>.email.html). --sample TYPE takes the
+built-in example of a type instead of the event flags. Templates come from --templates,
+default NOTIFICATIONS_TEMPLATES_DIR, over the embedded ones.
+
 Data: key=value pairs after the flags form the data object. A value that is a JSON
 number, true, false, null, an array or an object keeps its JSON type; anything else is a
 string. Quote a value as JSON to force a string: payment_id='"12345"'.
@@ -58,6 +66,9 @@ Examples:
   publisher-sdk publish --type node.health_degraded --tenant acme node_id=n-7 health_score=41 issues='["ecc errors"]'
   publisher-sdk publish --type deploy.finished --data '{"service":"api"}' --json
   publisher-sdk publish --file event.json
+  publisher-sdk preview --channel discord --type payment.failed tenant_id=acme reason="card declined" amount=49.99
+  publisher-sdk preview --channel email --html failed.html --file event.json
+  publisher-sdk preview --sample node.terminated
 
 Output: "published <id> stream=<stream> seq=<sequence>", with " duplicate" when the stream
 already had the id. Exit status 0 on success, 1 when publishing fails, 2 on a usage error.
@@ -103,6 +114,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	switch args[0] {
 	case "publish":
 		return publish(ctx, args[1:], getenv, stdin, stdout)
+	case "preview":
+		return preview(args[1:], getenv, stdin, stdout)
 	case "types":
 		for _, t := range sdk.KnownTypes() {
 			fmt.Fprintf(stdout, "%-30s %s\n", t, sdk.DefaultSeverity(t))
@@ -116,6 +129,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 
 // publishFlags is the command line of publish.
 type publishFlags struct {
+	cmd                                                     string // publish or preview, for messages
 	eventType, tenant, source, severity, id, at, data, file string
 	timeout                                                 time.Duration
 	json                                                    bool
@@ -124,7 +138,23 @@ type publishFlags struct {
 
 func parsePublishFlags(args []string) (publishFlags, error) {
 	var f publishFlags
-	fs := flag.NewFlagSet("publish", flag.ContinueOnError)
+	fs := newEventFlagSet("publish", &f)
+	fs.DurationVar(&f.timeout, "timeout", sdk.DefaultPublishTimeout, "")
+	fs.BoolVar(&f.json, "json", false, "")
+	if err := parseEventFlags(fs, &f, args); err != nil {
+		return f, err
+	}
+	if f.timeout <= 0 {
+		return f, usagef("publish: --timeout must be positive")
+	}
+	return f, nil
+}
+
+// newEventFlagSet returns a flag set for command name with the flags that describe an event,
+// bound to f.
+func newEventFlagSet(name string, f *publishFlags) *flag.FlagSet {
+	f.cmd = name
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // run prints one line, or the usage for -h
 	fs.StringVar(&f.eventType, "type", "", "")
 	fs.StringVar(&f.tenant, "tenant", "", "")
@@ -134,36 +164,38 @@ func parsePublishFlags(args []string) (publishFlags, error) {
 	fs.StringVar(&f.at, "time", "", "")
 	fs.StringVar(&f.data, "data", "", "")
 	fs.StringVar(&f.file, "file", "", "")
-	fs.DurationVar(&f.timeout, "timeout", sdk.DefaultPublishTimeout, "")
-	fs.BoolVar(&f.json, "json", false, "")
+	return fs
+}
+
+// parseEventFlags parses args with fs and checks that they describe one event: --file, or
+// --type with --data or key=value pairs.
+func parseEventFlags(fs *flag.FlagSet, f *publishFlags, args []string) error {
+	name := fs.Name()
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return f, err
+			return err
 		}
-		return f, usagef("publish: %v", err)
+		return usagef("%s: %v", name, err)
 	}
 	f.pairs = fs.Args()
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	switch {
 	case f.file != "":
-		for _, name := range []string{"type", "tenant", "source", "severity", "id", "time", "data"} {
-			if set[name] {
-				return f, usagef("publish: --%s cannot be used with --file, which holds the whole event", name)
+		for _, flagName := range []string{"type", "tenant", "source", "severity", "id", "time", "data"} {
+			if set[flagName] {
+				return usagef("%s: --%s cannot be used with --file, which holds the whole event", name, flagName)
 			}
 		}
 		if len(f.pairs) > 0 {
-			return f, usagef("publish: key=value data cannot be used with --file, which holds the whole event")
+			return usagef("%s: key=value data cannot be used with --file, which holds the whole event", name)
 		}
 	case f.eventType == "":
-		return f, usagef("publish: --type or --file is required")
+		return usagef("%s: --type or --file is required", name)
 	case set["data"] && len(f.pairs) > 0:
-		return f, usagef("publish: give --data or key=value pairs, not both")
+		return usagef("%s: give --data or key=value pairs, not both", name)
 	}
-	if f.timeout <= 0 {
-		return f, usagef("publish: --timeout must be positive")
-	}
-	return f, nil
+	return nil
 }
 
 // buildEvent makes the event the flags describe; for --file it returns the file's bytes.
@@ -189,7 +221,7 @@ func buildEvent(f publishFlags, stdin io.Reader) (*sdk.Event, []byte, error) {
 	} else {
 		var err error
 		if data, err = parseData(f.pairs); err != nil {
-			return nil, nil, usagef("publish: %v", err)
+			return nil, nil, usagef("%s: %v", f.cmd, err)
 		}
 	}
 	opts := []sdk.Option{sdk.WithSource(f.source)}
@@ -202,7 +234,7 @@ func buildEvent(f publishFlags, stdin io.Reader) (*sdk.Event, []byte, error) {
 	if f.at != "" {
 		at, err := time.Parse(time.RFC3339Nano, f.at)
 		if err != nil {
-			return nil, nil, usagef("publish: --time %q is not an RFC 3339 time such as 2025-03-01T12:00:00Z", f.at)
+			return nil, nil, usagef("%s: --time %q is not an RFC 3339 time such as 2025-03-01T12:00:00Z", f.cmd, f.at)
 		}
 		opts = append(opts, sdk.WithTime(at))
 	}
