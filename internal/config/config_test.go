@@ -2,6 +2,8 @@ package config
 
 import (
 	"errors"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -179,5 +181,33 @@ func TestLoadEmailProviders(t *testing.T) {
 				t.Errorf("VarOf(url) = %s, want %s", v, c.urlVarWant)
 			}
 		})
+	}
+}
+
+// TestEveryVariableIsDocumented: each variable Load reads is in .env.notifications.example
+// and in the README, where operators look for it.
+func TestEveryVariableIsDocumented(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("config.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := regexp.MustCompile(`"(NOTIFICATIONS_[A-Z_]+)"`).FindAllStringSubmatch(string(src), -1)
+	if len(vars) < 30 {
+		t.Fatalf("found only %d variables in config.go", len(vars))
+	}
+	for _, doc := range []string{"../../.env.notifications.example", "../../README.md"} {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vars {
+			name := v[1]
+			// The README's table groups variables as NOTIFICATIONS_X_ENABLED, `_URL`, ...
+			short := "_" + name[strings.LastIndex(name, "_")+1:]
+			if !strings.Contains(string(b), name) && (doc == "../../.env.notifications.example" || !strings.Contains(string(b), short)) {
+				t.Errorf("%s does not document %s", doc, name)
+			}
+		}
 	}
 }
