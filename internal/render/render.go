@@ -1,14 +1,14 @@
-// Package render turns events into the words people read in Discord, Slack and email.
-//
-// PLACEHOLDER: the API below is fixed; the implementation is being replaced by the template
-// engine (embedded templates per channel and event type, overridable from a directory,
-// parsed and test-rendered at Load).
 package render
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"sort"
+	htmltemplate "html/template"
+	"strings"
+	"sync"
+	"text/template"
 	"time"
 
 	"github.com/heraldhq/herald/sdk"
@@ -21,15 +21,21 @@ type Field struct {
 	Inline bool
 }
 
-// Message is one event rendered for one channel. Strings are ready for the channel's markup
-// (Discord markdown, Slack mrkdwn, plain text for email) with event data escaped for it, but
-// not truncated: each channel applies its provider's limits.
+// Message is one event rendered for one channel.
+//
+// Every string is ready for the channel's markup (Discord markdown, Slack mrkdwn, plain
+// text for email) with the event's data escaped for that channel: on Slack & < > are
+// entities, on Discord markdown characters are backslash-escaped and mentions are defused
+// with a zero-width space. The exceptions are Discord's Footer, which Discord shows as plain
+// text and so is not escaped, and the email's HTML, which html/template escapes. No string
+// is truncated: each channel applies its provider's limits.
 type Message struct {
 	// Channel is the channel rendered for ("discord", "slack", "email").
 	Channel string
 	// Type is the event type.
 	Type string
-	// Template names the template file used, e.g. "discord/payment.failed.tmpl".
+	// Template names the template file used, e.g. "discord/payment.failed.tmpl", or the
+	// path of the override file that replaced it.
 	Template string
 	// Severity is the event's severity, or its type's default.
 	Severity sdk.Severity
@@ -51,14 +57,34 @@ type Message struct {
 	Text string
 }
 
-// Set is a loaded, checked set of templates. It is safe for concurrent use.
-type Set struct{}
+// ErrUnknownChannel is returned by Render for a channel that has no templates.
+var ErrUnknownChannel = errors.New("render: unknown channel")
 
-// Load returns the embedded templates, with any file under dir (same layout:
-// <dir>/<channel>/<event type>.tmpl) replacing its embedded namesake. Every template is
-// parsed and test-rendered with sample events of every type; an error names the file and line.
-// An empty dir means the embedded templates alone.
-func Load(dir string) (*Set, error) { return &Set{}, nil }
+// Set is a loaded, checked set of templates. It is safe for concurrent use.
+type Set struct {
+	channels map[string]*channelSet
+}
+
+// channelSet holds one channel's templates.
+type channelSet struct {
+	name   string
+	esc    escaper
+	byType map[string]*typeTemplate
+	def    *typeTemplate
+	// html and text are the email layouts; nil for other channels.
+	html     *htmltemplate.Template
+	htmlName string
+	text     *template.Template
+	textName string
+}
+
+// typeTemplate is one parsed template file with its blocks looked up.
+type typeTemplate struct {
+	name string // file name for Message.Template and errors
+	// generic is true for default.tmpl and custom types: their data is decoded JSON.
+	generic                                 bool
+	title, summary, fields, footer, subject *template.Template
+}
 
 // Default returns the embedded templates. It panics if they do not load, which tests forbid.
 func Default() *Set {
@@ -69,31 +95,193 @@ func Default() *Set {
 	return s
 }
 
-// Render renders e for channel.
+// Render renders e for channel. An event of a seed type whose data does not decode into
+// its payload is rendered with the channel's default template rather than lost. The error
+// of a failing template names the template file.
 func (s *Set) Render(channel string, e *sdk.Event) (*Message, error) {
+	if e == nil {
+		return nil, fmt.Errorf("render for %s: nil event", channel)
+	}
+	cs, ok := s.channels[channel]
+	if !ok {
+		return nil, fmt.Errorf("render %s for %q: %w", e.Type, channel, ErrUnknownChannel)
+	}
+	t := cs.byType[e.Type]
+	var data any
+	if t != nil && !t.generic {
+		p, err := sdk.DecodePayload(e)
+		if err == nil {
+			data = p
+		} else {
+			t = nil
+		}
+	}
+	if t == nil {
+		t = cs.def
+	}
+	if t.generic {
+		var err error
+		if data, err = decodeGeneric(e.Data); err != nil {
+			return nil, fmt.Errorf("render %s for %s with %s: %w", e.Type, channel, t.name, err)
+		}
+	}
+	return cs.render(t, e, data, false)
+}
+
+// decodeGeneric decodes the data of a custom type, keeping numbers as written.
+func decodeGeneric(raw json.RawMessage) (any, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("decode data: %w", err)
+	}
+	return v, nil
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// render executes t's blocks and, for email, the layouts. strict (at Load) makes an empty
+// title an error; at send time the type's name stands in for it.
+func (cs *channelSet) render(t *typeTemplate, e *sdk.Event, data any, strict bool) (*Message, error) {
 	sev := e.Severity
 	if sev == "" {
 		sev = sdk.DefaultSeverity(e.Type)
 	}
-	m := &Message{Channel: channel, Type: e.Type, Template: channel + "/default.tmpl", Severity: sev,
-		Title: e.Type, Summary: "Event " + e.Type + " for tenant " + e.Tenant(), Time: e.Time,
-		Footer: "Herald · " + e.Tenant() + " · " + e.ID}
-	var data map[string]any
-	if len(e.Data) > 0 {
-		if err := json.Unmarshal(e.Data, &data); err != nil {
-			return nil, fmt.Errorf("render %s for %s: %w", e.Type, channel, err)
+	esc := cs.esc.esc
+	v := &View{ID: esc(e.ID), Type: esc(e.Type), Tenant: esc(e.Tenant()), Source: esc(e.Source),
+		Severity: sev, Time: e.Time, Channel: cs.name, Data: data, esc: cs.esc}
+	if t.generic {
+		v.raw = data
+	}
+	if cs.name != ChannelEmail {
+		v.Data = escapeData(data, esc)
+	}
+
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer bufPool.Put(buf)
+	exec := func(b *template.Template, dot any) (string, error) {
+		if b == nil {
+			return "", nil
+		}
+		buf.Reset()
+		if err := b.Execute(buf, dot); err != nil {
+			return "", fmt.Errorf("render %s for %s with %s (.Data is %T): %w", e.Type, cs.name, t.name, data, err)
+		}
+		return strings.TrimSpace(buf.String()), nil
+	}
+
+	m := &Message{Channel: cs.name, Type: e.Type, Template: t.name, Severity: sev, Time: e.Time}
+	var err error
+	if m.Title, err = exec(t.title, v); err != nil {
+		return nil, err
+	}
+	if m.Title == "" {
+		if strict {
+			return nil, fmt.Errorf("render %s for %s with %s: the title block rendered empty", e.Type, cs.name, t.name)
+		}
+		m.Title = v.TypeTitle()
+	}
+	if m.Summary, err = exec(t.summary, v); err != nil {
+		return nil, err
+	}
+	if _, err = exec(t.fields, v); err != nil {
+		return nil, err
+	}
+	m.Fields = v.fields
+	if m.Footer, err = cs.footer(t, e, v, exec); err != nil {
+		return nil, err
+	}
+	switch cs.name {
+	case ChannelSlack:
+		m.Text = m.Title
+	case ChannelEmail:
+		if m.Subject, err = exec(t.subject, v); err != nil {
+			return nil, err
+		}
+		if m.Subject == "" {
+			m.Subject = "[" + string(sev) + "] " + m.Title
+		}
+		if err := cs.layout(m, e, buf); err != nil {
+			return nil, err
 		}
 	}
-	keys := make([]string, 0, len(data))
-	for k := range data {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		m.Fields = append(m.Fields, Field{Name: k, Value: fmt.Sprint(data[k]), Inline: true})
-	}
-	m.Subject = "[" + string(sev) + "] " + m.Title
-	m.Text = m.Title + "\n\n" + m.Summary
-	m.HTML = "<html><body><h1>" + m.Title + "</h1></body></html>"
 	return m, nil
 }
+
+// footer renders the footer block, or the default "source · tenant · event id". On
+// channels that show footers as plain text it sees the event unescaped.
+func (cs *channelSet) footer(t *typeTemplate, e *sdk.Event, v *View, exec func(*template.Template, any) (string, error)) (string, error) {
+	esc := cs.esc.esc
+	if cs.esc.plainFooter {
+		esc = identity
+	}
+	if t.footer == nil {
+		parts := make([]string, 0, 3)
+		for _, p := range []string{e.Source, e.Tenant(), e.ID} {
+			if p != "" {
+				parts = append(parts, esc(p))
+			}
+		}
+		return strings.Join(parts, " · "), nil
+	}
+	if !cs.esc.plainFooter {
+		return exec(t.footer, v)
+	}
+	plain := *v
+	plain.ID, plain.Type, plain.Tenant, plain.Source = e.ID, e.Type, e.Tenant(), e.Source
+	plain.Data, plain.fields = v.raw, nil
+	if !t.generic {
+		p, err := sdk.DecodePayload(e)
+		if err != nil {
+			return "", fmt.Errorf("render %s for %s with %s: %w", e.Type, cs.name, t.name, err)
+		}
+		plain.Data = p
+	}
+	plain.esc = escaper{esc: identity, unesc: identity, plainFooter: true}
+	return exec(t.footer, &plain)
+}
+
+// layoutData is the dot of the email layouts.
+type layoutData struct {
+	*Message
+	// Color is the severity's colour, "#rrggbb".
+	Color string
+	// Tenant, Source and ID are the event's.
+	Tenant, Source, ID string
+}
+
+// layout fills the email's HTML and Text from the layouts.
+func (cs *channelSet) layout(m *Message, e *sdk.Event, buf *bytes.Buffer) error {
+	d := layoutData{Message: m, Color: SeverityHex(m.Severity), Tenant: e.Tenant(), Source: e.Source, ID: e.ID}
+	buf.Reset()
+	if err := cs.html.Execute(buf, d); err != nil {
+		return fmt.Errorf("render %s for %s with %s: %w", e.Type, cs.name, cs.htmlName, err)
+	}
+	m.HTML = buf.String()
+	buf.Reset()
+	if err := cs.text.Execute(buf, d); err != nil {
+		return fmt.Errorf("render %s for %s with %s: %w", e.Type, cs.name, cs.textName, err)
+	}
+	m.Text = strings.TrimSpace(buf.String()) + "\n"
+	return nil
+}
+
+// SeverityColor returns the colour that stands for a severity, as 0xRRGGBB (Discord's embed
+// color): blue for info, amber for warning, red for critical.
+func SeverityColor(s sdk.Severity) int {
+	switch s {
+	case sdk.SeverityCritical:
+		return 0xdc2626
+	case sdk.SeverityWarning:
+		return 0xd97706
+	default:
+		return 0x2563eb
+	}
+}
+
+// SeverityHex returns SeverityColor as "#rrggbb" (Slack's attachment color, CSS).
+func SeverityHex(s sdk.Severity) string { return fmt.Sprintf("#%06x", SeverityColor(s)) }
