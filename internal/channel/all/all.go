@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/channel/discord"
 	"github.com/heraldhq/herald/internal/channel/webhook"
 	"github.com/heraldhq/herald/internal/render"
 )
@@ -28,6 +29,7 @@ func Default(client *http.Client, templates *render.Set, log *slog.Logger) (*cha
 	}
 	r, err := channel.NewRegistry(
 		webhook.New(client, webhook.WithLogger(log)),
+		discord.New(client, templates, discord.WithLogger(log)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("register built-in channels: %w", err)
