@@ -10,6 +10,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/channel"
 	"github.com/heraldhq/herald/internal/channel/discord"
+	"github.com/heraldhq/herald/internal/channel/email"
 	"github.com/heraldhq/herald/internal/channel/slack"
 	"github.com/heraldhq/herald/internal/channel/webhook"
 	"github.com/heraldhq/herald/internal/render"
@@ -32,6 +33,7 @@ func Default(client *http.Client, templates *render.Set, log *slog.Logger) (*cha
 		webhook.New(client, webhook.WithLogger(log)),
 		discord.New(client, templates, discord.WithLogger(log)),
 		slack.New(client, templates, slack.WithLogger(log)),
+		email.New(client, templates, email.WithLogger(log)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("register built-in channels: %w", err)
