@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -102,10 +103,20 @@ func TestEmbeddedDefault(t *testing.T) {
 // with a one-line message naming the variable.
 func TestInvalidConfigurationStopsAtStart(t *testing.T) {
 	t.Parallel()
-	for _, c := range []struct{ name, value string }{
-		{"NOTIFICATIONS_MAX_RETRIES", "many"},
-		{"NOTIFICATIONS_ROUTES", `{"payment.*":["pager"]}`},
-		{"NOTIFICATIONS_WEBHOOK_SECRET", "not-a-whsec"},
+	// An operator template that calls a field the payload lacks, on its third line.
+	templates := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(templates, "slack"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	broken := "{{define \"title\"}}Paid{{end}}\n{{define \"summary\"}}ok{{end}}\n{{define \"fields\"}}{{.Field \"Amount\" .Data.Amout true}}{{end}}\n"
+	if err := os.WriteFile(filepath.Join(templates, "slack", "payment.succeeded.tmpl"), []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, value, detail string }{
+		{"NOTIFICATIONS_MAX_RETRIES", "many", ""},
+		{"NOTIFICATIONS_ROUTES", `{"payment.*":["pager"]}`, ""},
+		{"NOTIFICATIONS_WEBHOOK_SECRET", "not-a-whsec", ""},
+		{"NOTIFICATIONS_TEMPLATES_DIR", templates, "slack/payment.succeeded.tmpl:3"},
 	} {
 		e := env{
 			"NOTIFICATIONS_DATA_DIR":           t.TempDir(),
@@ -130,6 +141,9 @@ func TestInvalidConfigurationStopsAtStart(t *testing.T) {
 		}
 		if !strings.Contains(last, c.name) {
 			t.Errorf("%s=%s: last line %q does not name the variable", c.name, c.value, last)
+		}
+		if !strings.Contains(last, c.detail) {
+			t.Errorf("%s=%s: last line %q does not say %q", c.name, c.value, last, c.detail)
 		}
 		if c.name == "NOTIFICATIONS_WEBHOOK_SECRET" && strings.Contains(string(out), c.value) {
 			t.Errorf("the secret's value appears in the output: %s", out)
