@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -15,7 +15,7 @@ import (
 // KV is the part of jetstream.KeyValue the idempotency record needs.
 type KV interface {
 	Get(ctx context.Context, key string) (jetstream.KeyValueEntry, error)
-	Put(ctx context.Context, key string, value []byte) (uint64, error)
+	Create(ctx context.Context, key string, value []byte, opts ...jetstream.KVCreateOpt) (uint64, error)
 }
 
 // Idempotency remembers the event ids the dispatcher has fanned out, for the bucket's TTL
@@ -41,35 +41,53 @@ func IdempotencyBucketConfig(prefix string, window time.Duration, replicas int) 
 	}
 }
 
-var validKey = regexp.MustCompile(`^[-_=A-Za-z0-9]{1,200}$`)
+// validKey reports whether s is a bucket key as is: 1 to 200 of [-_=A-Za-z0-9]. A loop, not
+// a regular expression, because it runs twice per event.
+func validKey(s string) bool {
+	if len(s) == 0 || len(s) > 200 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '=') {
+			return false
+		}
+	}
+	return true
+}
 
 // key maps an event id onto a valid bucket key: the id itself when it is one (ULIDs are),
 // otherwise a hash of it.
 func key(eventID string) string {
-	if validKey.MatchString(eventID) {
+	if validKey(eventID) {
 		return eventID
 	}
 	sum := sha256.Sum256([]byte(eventID))
 	return "h_" + hex.EncodeToString(sum[:])
 }
 
-// Seen reports whether the event id was dispatched within the window.
-func (i *Idempotency) Seen(ctx context.Context, eventID string) (bool, error) {
-	_, err := i.kv.Get(ctx, key(eventID))
-	switch {
-	case err == nil:
+// Claim records that the EVENTS message at stream sequence seq dispatches the event, unless
+// another message of the same event id did within the window, and reports whether this one
+// may fan it out. One round trip, a create-if-absent, serves the common case of a new event.
+//
+// The record is made before the fan-out, so a message whose fan-out failed, or whose
+// dispatcher died midway, is redelivered to a record that names it: its own redeliveries may
+// fan out again (DELIVERIES' duplicate window drops the copies of what was stored), while
+// any other message with the id, a producer's late retry, is a duplicate.
+func (i *Idempotency) Claim(ctx context.Context, eventID string, seq uint64) (bool, error) {
+	k := key(eventID)
+	own := strconv.FormatUint(seq, 10)
+	_, err := i.kv.Create(ctx, k, []byte(own))
+	if err == nil {
 		return true, nil
-	case errors.Is(err, jetstream.ErrKeyNotFound):
-		return false, nil
-	default:
+	}
+	if !errors.Is(err, jetstream.ErrKeyExists) {
+		return false, fmt.Errorf("record event %s in the idempotency record: %w", eventID, err)
+	}
+	e, err := i.kv.Get(ctx, k)
+	if err != nil {
+		// Not found means the record expired in between: the next attempt claims it anew.
 		return false, fmt.Errorf("look up event %s in the idempotency record: %w", eventID, err)
 	}
-}
-
-// Mark records the event id as dispatched.
-func (i *Idempotency) Mark(ctx context.Context, eventID string, at time.Time) error {
-	if _, err := i.kv.Put(ctx, key(eventID), []byte(at.UTC().Format(time.RFC3339Nano))); err != nil {
-		return fmt.Errorf("record event %s as dispatched: %w", eventID, err)
-	}
-	return nil
+	return string(e.Value()) == own, nil
 }
