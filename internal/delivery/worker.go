@@ -116,6 +116,7 @@ type Worker struct {
 	// to come back after AckWait, while the sends in flight finish.
 	waits     context.Context
 	stopWaits context.CancelFunc
+	results   *broker.Batcher
 }
 
 // New builds a Worker; Start runs it.
@@ -150,14 +151,13 @@ func ConsumerConfig(base jetstream.ConsumerConfig, attempts int, sendTimeout tim
 func (w *Worker) Start(ctx context.Context) error {
 	ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	w.waits, w.stopWaits = context.WithCancel(ctx)
+	w.results = broker.NewBatcher(w.deps.Publisher, w.subj.Results(w.name), broker.BatcherConfig{Timeout: w.cfg.PublishTimeout})
 	cc, err := broker.Consume(w.deps.Consumer, w.cfg.MaxConcurrent, w.log, func(msg jetstream.Msg) {
 		received := time.Now()
 		pace := w.paceOf(msg)
 		at := w.pacer.Reserve(pace, received)
-		retry := false
-		if md, err := msg.Metadata(); err == nil && md.NumDelivered > 1 {
-			retry = true
-		}
+		md, _ := msg.Metadata() // nil if unreadable: handle terminates the delivery
+		retry := md != nil && md.NumDelivered > 1
 		if !retry && !at.After(received) {
 			// The common case: a fresh delivery whose destination may be sent to now. The
 			// consumer waits for a slot, which is the pool's back-pressure.
@@ -165,7 +165,7 @@ func (w *Worker) Start(ctx context.Context) error {
 			w.wg.Add(1)
 			go func() {
 				defer w.wg.Done()
-				w.run(ctx, msg, received, pace, at, true, false)
+				w.run(ctx, msg, md, received, pace, at, true, false)
 			}()
 			return
 		}
@@ -177,10 +177,11 @@ func (w *Worker) Start(ctx context.Context) error {
 		w.wg.Add(1)
 		go func() {
 			defer func() { <-w.waiting; w.wg.Done() }()
-			w.run(ctx, msg, received, pace, at, false, retry)
+			w.run(ctx, msg, md, received, pace, at, false, retry)
 		}()
 	})
 	if err != nil {
+		w.results.Stop()
 		return err
 	}
 	w.consume = cc
@@ -197,7 +198,7 @@ func (w *Worker) Start(ctx context.Context) error {
 // delivery that holds a send slot already (hasSlot) skips the waits. A provider's rate limit
 // (a 429 that says how long to wait) sends it again in place once the wait is over, without
 // using up an attempt: rate limits slow delivery down and lose nothing.
-func (w *Worker) run(ctx context.Context, msg jetstream.Msg, received time.Time, pace channel.Pace, at time.Time, hasSlot, retry bool) {
+func (w *Worker) run(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMetadata, received time.Time, pace channel.Pace, at time.Time, hasSlot, retry bool) {
 	hasRetrySlot := false
 	defer func() {
 		if hasRetrySlot {
@@ -219,7 +220,7 @@ func (w *Worker) run(ctx context.Context, msg jetstream.Msg, received time.Time,
 				return
 			}
 		}
-		again := w.handle(ctx, msg, received, pace, resends)
+		again := w.handle(ctx, msg, md, received, pace, resends)
 		<-w.slots
 		hasSlot = false
 		if !again {
@@ -283,6 +284,9 @@ func (w *Worker) Stop() {
 		w.stopWaits()
 	}
 	w.wg.Wait()
+	if w.results != nil {
+		w.results.Stop()
+	}
 	if w.cancel != nil {
 		w.cancel()
 	}
@@ -312,10 +316,9 @@ func (w *Worker) acquire(ctx context.Context, sem chan struct{}, msg jetstream.M
 
 // handle sends one delivery and settles it, or reports that the provider rate-limited it and
 // it should be sent again in place (see run).
-func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, received time.Time, pace channel.Pace, resends int) (again bool) {
-	md, err := msg.Metadata()
-	if err != nil {
-		w.log.Error("delivery without metadata, terminating", "err", err)
+func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMetadata, received time.Time, pace channel.Pace, resends int) (again bool) {
+	if md == nil {
+		w.log.Error("delivery without readable metadata, terminating", "subject", msg.Subject())
 		_ = msg.Term()
 		return false
 	}
@@ -356,6 +359,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, received time.Ti
 		out = channel.RetryLater(0, 0, fmt.Sprintf("destination %q is not configured on this worker", res.Destination))
 	default:
 		n.Destination = dest
+		var err error
 		if n.Event, err = sdk.Decode(n.Raw); err != nil {
 			out = channel.Fail(0, err.Error())
 			break
@@ -469,12 +473,18 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, log *slog.Logger
 	}
 }
 
+// publishResult publishes an attempt's result and waits until RESULTS has stored it. The
+// results of concurrent sends share messages (see broker.Batcher), which saves JetStream a
+// stored and consumed message per delivery under load; the recorder is idempotent on
+// delivery and attempt, so the messages need no Nats-Msg-Id.
 func (w *Worker) publishResult(ctx context.Context, res store.Result) error {
-	m, err := resultMsg(w.subj, res)
+	b, err := json.Marshal(res)
 	if err != nil {
-		return err
+		return fmt.Errorf("encode result: %w", err)
 	}
-	return w.publish(ctx, m)
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.PublishTimeout)
+	defer cancel()
+	return w.results.Add(ctx, b)
 }
 
 // resultMsg is the RESULTS message of one attempt, deduplicated on delivery and attempt.
