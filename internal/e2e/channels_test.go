@@ -167,7 +167,7 @@ func TestProviderRateLimitsSlowDeliveryLoseNothing(t *testing.T) {
 	e["NOTIFICATIONS_DESTINATIONS"] = "[]"
 	e["NOTIFICATIONS_DISCORD_ENABLED"] = "true"
 	e["NOTIFICATIONS_DISCORD_WEBHOOK_URL"] = dc.Webhook().URL
-	e["NOTIFICATIONS_MAX_RETRIES"] = "0" // a 429 that used up an attempt would be dead at once
+	e["NOTIFICATIONS_MAX_RETRIES"] = "0"    // a 429 that used up an attempt would be dead at once
 	e["NOTIFICATIONS_SEND_TIMEOUT"] = "10s" // so that only a 429, not a loaded machine, could fail a send
 	fl := startFleet(t, e, wholeFleet)
 	// Besides its small bucket, the provider rate-limits the first three requests outright,
