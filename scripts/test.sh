@@ -6,20 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-have_postgres() {
-  command -v initdb >/dev/null 2>&1 && return 0
-  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null
-}
-
-if [ -z "${NOTIFICATIONS_TEST_DATABASE_URL:-}" ] && ! have_postgres; then
-  echo "PostgreSQL not found: installing it with apt-get" >&2
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq postgresql >/dev/null
-  # The tests start their own servers; the packaged cluster is not needed.
-  $sudo service postgresql stop >/dev/null 2>&1 || true
+. scripts/lib/postgres.sh
+if [ -z "${NOTIFICATIONS_TEST_DATABASE_URL:-}" ]; then
+  ensure_postgres
 fi
 
 go vet ./...
