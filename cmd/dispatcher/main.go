@@ -11,8 +11,9 @@ import (
 	"os"
 
 	"github.com/heraldhq/herald/internal/app"
+	"github.com/heraldhq/herald/internal/app/parts"
 )
 
 func main() {
-	os.Exit(app.Main(app.Role{Name: "dispatcher", Dispatcher: true, EmbeddedNATS: true}, ":8080", os.Args[1:]))
+	os.Exit(app.Main(app.Role{Name: "dispatcher", Dispatcher: true, EmbeddedNATS: true, Parts: parts.All()}, ":8080", os.Args[1:]))
 }

@@ -20,7 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go"
 
-	"github.com/heraldhq/herald/internal/broker"
+	"github.com/heraldhq/herald/internal/broker/embedded"
 	"github.com/heraldhq/herald/internal/testutil"
 )
 
@@ -28,7 +28,7 @@ import (
 // its standard input closes (the parent ended, in whatever way).
 func serveNATS(dir, addr string, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	s, err := broker.StartEmbedded(dir, addr, log)
+	s, err := embedded.Start(dir, addr, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "herald-bench nats: %v\n", err)
 		return 1

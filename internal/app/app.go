@@ -9,12 +9,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,8 +27,6 @@ import (
 	"github.com/heraldhq/herald/internal/recorder"
 	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/internal/store"
-	"github.com/heraldhq/herald/internal/store/postgres"
-	"github.com/heraldhq/herald/internal/store/sqlite"
 )
 
 // Role says which parts a process runs.
@@ -45,7 +40,30 @@ type Role struct {
 	Channels []string
 	// EmbeddedNATS starts the in-process NATS server when NOTIFICATIONS_NATS_URL is unset.
 	// A process that does not own it connects to it at NOTIFICATIONS_EMBEDDED_NATS_ADDR.
+	// It needs Parts.StartNATS.
 	EmbeddedNATS bool
+	// Parts are the heavy pieces that only some binaries link in (see package parts).
+	Parts Parts
+}
+
+// Parts are the pieces of a process that only the binaries which use them link in: the
+// embedded NATS server and the ledgers (PostgreSQL, SQLite). A channel worker needs neither,
+// and leaving them out keeps its binary, and its memory, small. Package parts provides them.
+type Parts struct {
+	// StartNATS starts the in-process NATS server with its files under dataDir, listening
+	// on addr. Required for Role.EmbeddedNATS.
+	StartNATS func(dataDir, addr string, log *slog.Logger) (EmbeddedServer, error)
+	// OpenLedger opens and migrates the ledger the configuration names. Required for
+	// Role.Dispatcher when the recorder runs, and for migrate.
+	OpenLedger func(ctx context.Context, cfg *config.Config) (store.Store, error)
+}
+
+// EmbeddedServer is the in-process NATS server as a process uses it.
+type EmbeddedServer interface {
+	nats.InProcessConnProvider
+	ClientURL() string
+	Shutdown()
+	WaitForShutdown()
 }
 
 // Process is a running Herald process. Build it with Start; end it with Stop.
@@ -54,13 +72,14 @@ type Process struct {
 	log  *slog.Logger
 	http *obs.Server
 
-	embedded *server.Server
+	embedded EmbeddedServer
 	nc       *nats.Conn
 	ledger   store.Store
 	stops    []func()
 	serveErr chan error
 	closed   chan struct{} // closed when the NATS connection is
 	metrics  *delivery.Metrics
+	parts    Parts
 	stopOnce sync.Once
 }
 
@@ -75,7 +94,7 @@ func (p *Process) Err() <-chan error { return p.serveErr }
 
 // Start builds and starts every part of the role. On error, whatever was started is stopped.
 func Start(ctx context.Context, cfg *config.Config, role Role, log *slog.Logger) (_ *Process, err error) {
-	p := &Process{cfg: cfg, log: log, serveErr: make(chan error, 1), closed: make(chan struct{})}
+	p := &Process{cfg: cfg, log: log, parts: role.Parts, serveErr: make(chan error, 1), closed: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			p.Stop()
@@ -165,7 +184,10 @@ func (p *Process) connect(role Role) error {
 	url := p.cfg.NATSURL
 	var opts []nats.Option
 	if url == "" && role.EmbeddedNATS {
-		s, err := broker.StartEmbedded(p.cfg.DataDir, p.cfg.EmbeddedNATSAddr, p.log)
+		if role.Parts.StartNATS == nil {
+			return errors.New("this binary does not embed a NATS server: set NOTIFICATIONS_NATS_URL")
+		}
+		s, err := role.Parts.StartNATS(p.cfg.DataDir, p.cfg.EmbeddedNATSAddr, p.log)
 		if err != nil {
 			return fmt.Errorf("NOTIFICATIONS_EMBEDDED_NATS_ADDR: %w", err)
 		}
@@ -226,7 +248,10 @@ func (p *Process) startDispatcher(ctx context.Context, js jetstream.JetStream, t
 	if !cfg.Recorder {
 		return nil
 	}
-	ledger, err := openLedger(ctx, cfg)
+	if p.parts.OpenLedger == nil {
+		return errors.New("this binary has no ledger: run the recorder in the dispatcher")
+	}
+	ledger, err := p.parts.OpenLedger(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -246,34 +271,6 @@ func (p *Process) startDispatcher(ctx context.Context, js jetstream.JetStream, t
 	}
 	p.stops = append(p.stops, r.Stop)
 	return nil
-}
-
-// openLedger opens PostgreSQL when NOTIFICATIONS_DATABASE_URL is set, else the embedded
-// SQLite ledger in the data directory, and migrates it.
-func openLedger(ctx context.Context, cfg *config.Config) (store.Store, error) {
-	var (
-		s   store.Store
-		err error
-	)
-	if cfg.DatabaseURL != "" {
-		s, err = postgres.New(ctx, cfg.DatabaseURL)
-		if err != nil {
-			return nil, fmt.Errorf("NOTIFICATIONS_DATABASE_URL: %w", err)
-		}
-	} else {
-		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-			return nil, fmt.Errorf("NOTIFICATIONS_DATA_DIR: %w", err)
-		}
-		s, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "ledger.db"))
-		if err != nil {
-			return nil, fmt.Errorf("NOTIFICATIONS_DATA_DIR: %w", err)
-		}
-	}
-	if err := s.Migrate(ctx); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("migrate ledger: %w", err)
-	}
-	return s, nil
 }
 
 func (p *Process) startWorker(ctx context.Context, js jetstream.JetStream, topo broker.Topology, registry *channel.Registry, name string, reg prometheus.Registerer) error {

@@ -19,8 +19,8 @@ import (
 func Main(role Role, defaultHTTPAddr string, args []string) int {
 	switch {
 	case len(args) == 0:
-	case len(args) == 1 && args[0] == "migrate" && role.Dispatcher:
-		return Migrate()
+	case len(args) == 1 && args[0] == "migrate" && role.Dispatcher && role.Parts.OpenLedger != nil:
+		return Migrate(role.Parts)
 	default:
 		usage := role.Name
 		if role.Dispatcher {
@@ -60,14 +60,14 @@ func Main(role Role, defaultHTTPAddr string, args []string) int {
 }
 
 // Migrate brings the ledger's schema up to date and exits.
-func Migrate() int {
+func Migrate(parts Parts) int {
 	cfg, err := config.Load(os.Getenv, "")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "herald migrate: invalid configuration: %v\n", err)
 		return 2
 	}
 	log := obs.NewLogger(obs.LogConfig{Level: cfg.LogLevel, Format: cfg.LogFormat, Secrets: cfg.Secrets()})
-	s, err := openLedger(context.Background(), cfg)
+	s, err := parts.OpenLedger(context.Background(), cfg)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "herald migrate: %v\n", err)
 		return 1

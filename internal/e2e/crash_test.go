@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/app"
+	"github.com/heraldhq/herald/internal/app/parts"
 	"github.com/heraldhq/herald/internal/channel/webhook/webhooktest"
 	"github.com/heraldhq/herald/internal/testutil"
 	"github.com/heraldhq/herald/sdk"
@@ -36,7 +37,7 @@ func TestWorkerKilledMidDelivery(t *testing.T) {
 	e["NOTIFICATIONS_SEND_TIMEOUT"] = "3s" // AckWait 6s: redelivery soon after the kill
 	e["NOTIFICATIONS_MAX_CONCURRENT"] = "16"
 	e["NOTIFICATIONS_RETRY_WORKERS"] = "16"
-	startFleet(t, e, app.Role{Name: "dispatcher", Dispatcher: true})
+	startFleet(t, e, app.Role{Name: "dispatcher", Dispatcher: true, Parts: parts.All()})
 	first := startChild(t, e, "channel-worker", "--channel", "webhook")
 
 	nc, _ := jsFor(t, n)

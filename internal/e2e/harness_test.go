@@ -19,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/heraldhq/herald/internal/app"
+	"github.com/heraldhq/herald/internal/app/parts"
 	"github.com/heraldhq/herald/internal/channel"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/obs"
@@ -151,7 +152,7 @@ func startFleet(t testing.TB, e env, role app.Role) *fleet {
 	return &fleet{Process: p, logs: logs}
 }
 
-var wholeFleet = app.Role{Name: "herald", Dispatcher: true, Channels: []string{"all"}}
+var wholeFleet = app.Role{Name: "herald", Dispatcher: true, Channels: []string{"all"}, Parts: parts.All()}
 
 // child is a Herald command running as a child process, so that it can be SIGKILLed.
 type child struct {

@@ -1,4 +1,6 @@
-package broker
+// Package embedded runs NATS in-process: the single-machine fleet's server. It is its own
+// package so that only the binaries that own the server (herald, dispatcher) link it.
+package embedded
 
 import (
 	"fmt"
@@ -11,16 +13,16 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 )
 
-// EmbeddedMaxPayload is the embedded server's largest message. It is above the dispatcher's
+// MaxPayload is the embedded server's largest message. It is above the dispatcher's
 // event limit so that an oversized event reaches the dispatcher and is dead-lettered with its
 // reason instead of vanishing at the publisher's socket.
-const EmbeddedMaxPayload = 8 << 20
+const MaxPayload = 8 << 20
 
-// StartEmbedded starts an in-process NATS server with JetStream storing its files under
+// Start starts an in-process NATS server with JetStream storing its files under
 // dataDir/nats, listening on addr (host:port; port 0 picks a free one) so that other
 // processes of the fleet and the publisher CLI can reach it. Shut it down with Shutdown and
 // WaitForShutdown.
-func StartEmbedded(dataDir, addr string, log *slog.Logger) (*server.Server, error) {
+func Start(dataDir, addr string, log *slog.Logger) (*server.Server, error) {
 	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("embedded nats address %q: %w", addr, err)
@@ -38,7 +40,7 @@ func StartEmbedded(dataDir, addr string, log *slog.Logger) (*server.Server, erro
 		Port:       port,
 		JetStream:  true,
 		StoreDir:   filepath.Join(dataDir, "nats"),
-		MaxPayload: EmbeddedMaxPayload,
+		MaxPayload: MaxPayload,
 		NoSigs:     true,
 		NoLog:      true,
 	}
