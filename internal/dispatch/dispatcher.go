@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -70,11 +69,9 @@ type Dispatcher struct {
 	subj broker.Subjects
 	log  *slog.Logger
 
-	sem     chan struct{}
+	pool    *broker.Pool    // Concurrency goroutines, kept for reuse
 	pending *broker.Batcher // the pending records of many events share RESULTS messages
-	wg      sync.WaitGroup
 	consume jetstream.ConsumeContext
-	cancel  context.CancelFunc
 }
 
 // New builds a Dispatcher; Start runs it.
@@ -85,7 +82,6 @@ func New(cfg Config, deps Deps) *Dispatcher {
 		deps: deps,
 		subj: broker.Subjects{Prefix: cfg.Prefix},
 		log:  deps.Logger.With("component", "dispatcher"),
-		sem:  make(chan struct{}, cfg.Concurrency),
 	}
 }
 
@@ -93,17 +89,18 @@ func New(cfg Config, deps Deps) *Dispatcher {
 // consumer prefetches about as many, so that AckWait does not run out on events waiting in
 // the client's buffer.
 func (d *Dispatcher) Start(ctx context.Context) error {
-	ctx, d.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	// Events in hand run on a context that nothing cancels: Stop lets them finish, each
+	// publish bounded by its own timeout. A cancellable parent would also make every
+	// timeout (the idempotency claim's, the fan-out's) register in, and leave, the parent's
+	// set of children under its lock, a cost per event that showed in the profile.
+	ctx = context.WithoutCancel(ctx)
 	d.pending = broker.NewBatcher(d.deps.Publisher, d.subj.Results("dispatch"), broker.BatcherConfig{Timeout: d.cfg.PublishTimeout})
+	d.pool = broker.NewPool(d.cfg.Concurrency)
 	cc, err := broker.Consume(d.deps.Consumer, d.cfg.Concurrency, d.log, func(msg jetstream.Msg) {
-		d.sem <- struct{}{}
-		d.wg.Add(1)
-		go func() {
-			defer func() { <-d.sem; d.wg.Done() }()
-			d.handle(ctx, msg)
-		}()
+		d.pool.Go(func() { d.handle(ctx, msg) })
 	})
 	if err != nil {
+		d.pool.Close()
 		d.pending.Stop()
 		return err
 	}
@@ -115,12 +112,11 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 // Stop stops taking events and waits for those in hand to finish.
 func (d *Dispatcher) Stop() {
 	broker.StopConsuming(d.consume)
-	d.wg.Wait()
+	if d.pool != nil {
+		d.pool.Close()
+	}
 	if d.pending != nil {
 		d.pending.Stop()
-	}
-	if d.cancel != nil {
-		d.cancel()
 	}
 }
 
@@ -263,9 +259,8 @@ func (d *Dispatcher) fanOut(ctx context.Context, msg jetstream.Msg, ev *sdk.Even
 		}
 		pending = append(pending, b)
 	}
-	pctx, cancel := context.WithTimeout(ctx, d.cfg.PublishTimeout)
-	defer cancel()
-	if err := d.pending.Add(pctx, pending...); err != nil {
+	// The batcher bounds its wait by PublishTimeout itself.
+	if err := d.pending.Add(ctx, pending...); err != nil {
 		return fmt.Errorf("publish pending results: %w", err)
 	}
 	return broker.WaitAcks(ctx, d.cfg.PublishTimeout, futures...)

@@ -65,6 +65,10 @@ func New(client *http.Client, opts ...Option) *Channel {
 // Name returns "webhook".
 func (c *Channel) Name() string { return Name }
 
+// SendsRaw reports true: Send reads the event's bytes as published (Notification.Raw) and
+// never the decoded Notification.Event when Raw is set, so a worker need not decode it.
+func (c *Channel) SendsRaw() bool { return true }
+
 // Send delivers one notification as a signed request and classifies the response with
 // channel.Classify. The body is n.Raw unchanged (or n.Event encoded, if Raw is empty). It does
 // not retry; a destination that fails Validate yields a Permanent outcome. The outcome's

@@ -489,7 +489,11 @@ func randomToken() string {
 // maskPath hides the token of a webhook path.
 func maskPath(p string) string {
 	if id, _, ok := ParsePath(p); ok {
-		return p[:strings.LastIndex(p, id)] + id + "/" + channel.Mask
+		// Cut after the id's own segment: the token may contain the id's digits.
+		if i := strings.Index(p, "/webhooks/"+id+"/"); i >= 0 {
+			return p[:i] + "/webhooks/" + id + "/" + channel.Mask
+		}
+		return channel.Mask
 	}
 	red := channel.RedactURL("http://x" + p)
 	if !strings.HasPrefix(red, "http://x") {
