@@ -7,7 +7,6 @@ package dispatch
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/recorder"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/sdk"
 )
@@ -250,7 +250,7 @@ func (d *Dispatcher) fanOut(ctx context.Context, msg jetstream.Msg, ev *sdk.Even
 			return fmt.Errorf("publish delivery %s: %w", id, err)
 		}
 		futures = append(futures, f)
-		b, err := json.Marshal(store.Result{
+		b, err := recorder.EncodeResult(store.Result{
 			DeliveryID: id, EventID: ev.ID, TenantID: tenant, EventType: ev.Type,
 			Channel: dest.Channel, Destination: dest.ID, Status: store.StatusPending, At: now,
 		})

@@ -6,7 +6,6 @@ package recorder
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -152,8 +151,8 @@ func (r *Recorder) loop(ctx context.Context) {
 // decode reads one RESULTS message: a JSON array of results, each of which the ledger would
 // accept.
 func decode(b []byte) ([]store.Result, error) {
-	var rs []store.Result
-	if err := json.Unmarshal(b, &rs); err != nil {
+	rs, err := decodeResults(b)
+	if err != nil {
 		return nil, err
 	}
 	for _, res := range rs {

@@ -39,7 +39,9 @@ func WithClock(now func() time.Time) Option {
 
 // Channel sends signed webhooks. It is safe for concurrent use.
 type Channel struct {
-	client  *http.Client
+	client *http.Client
+	// untimed is client without its Timeout, for sends whose context ends first anyway.
+	untimed *http.Client
 	signers *signerCache
 	log     *slog.Logger
 	now     func() time.Time
@@ -58,6 +60,9 @@ func New(client *http.Client, opts ...Option) *Channel {
 	for _, o := range opts {
 		o(c)
 	}
+	untimed := *c.client
+	untimed.Timeout = 0
+	c.untimed = &untimed
 	c.log = c.log.With("channel", Name)
 	return c
 }
@@ -135,11 +140,26 @@ func (c *Channel) send(ctx context.Context, n channel.Notification) channel.Outc
 	req.Header["User-Agent"] = []string{UserAgent}
 	signer.SetHeaders(req.Header, n.DeliveryID, c.now(), body)
 
-	resp, err := c.client.Do(req)
+	resp, err := c.clientFor(ctx).Do(req)
 	if err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return channel.Classify(resp, nil) // nothing to quote, so no secrets to mask
 	}
 	return channel.Classify(resp, err, d.Secrets()...)
+}
+
+// clientFor returns the client to send with under ctx. When ctx ends no later than the
+// client's Timeout would, the Timeout adds nothing but a second context and timer per send
+// (the worker bounds every send by its own deadline), so the copy without it is used; the
+// bound of the send is the same: whichever comes first, the connection is closed and the
+// body abandoned.
+func (c *Channel) clientFor(ctx context.Context) *http.Client {
+	if c.client.Timeout <= 0 {
+		return c.client
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= c.client.Timeout {
+		return c.untimed
+	}
+	return c.client
 }
 
 // methodOf returns the HTTP method for a destination's Method: POST if empty.
