@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/heraldhq/herald/sdk"
@@ -177,4 +178,24 @@ type Preview struct {
 // render, with the same error Send would report.
 type Previewer interface {
 	Preview(n Notification) (Preview, error)
+}
+
+// LogSend records one send at debug level on log, without secrets: the destination (its URL
+// masked), the delivery, the outcome and how long the send took. Every channel calls it from
+// Send with the outcome it returns, already redacted.
+func LogSend(ctx context.Context, log *slog.Logger, n Notification, o Outcome, start time.Time) {
+	if !log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	log.LogAttrs(ctx, slog.LevelDebug, "send",
+		slog.String("destination", n.Destination.String()),
+		slog.String("delivery_id", n.DeliveryID),
+		slog.Int("attempt", n.Attempt),
+		slog.String("outcome", o.Kind.String()),
+		slog.Int("status", o.StatusCode),
+		slog.String("reason", o.Reason),
+		slog.Duration("retry_after", o.RetryAfter),
+		slog.Duration("pause", o.Pause),
+		slog.Duration("duration", time.Since(start)),
+	)
 }

@@ -142,19 +142,7 @@ func (c *Channel) Send(ctx context.Context, n channel.Notification) channel.Outc
 	if o.Reason != "" {
 		o = o.Redacted(secretsOf(n.Destination)...)
 	}
-	if c.log.Enabled(ctx, slog.LevelDebug) {
-		c.log.LogAttrs(ctx, slog.LevelDebug, "email send",
-			slog.String("destination", n.Destination.String()),
-			slog.String("delivery_id", n.DeliveryID),
-			slog.Int("attempt", n.Attempt),
-			slog.String("outcome", o.Kind.String()),
-			slog.Int("status", o.StatusCode),
-			slog.String("reason", o.Reason),
-			slog.Duration("retry_after", o.RetryAfter),
-			slog.Duration("pause", o.Pause),
-			slog.Duration("duration", time.Since(start)),
-		)
-	}
+	channel.LogSend(ctx, c.log, n, o, start)
 	return o
 }
 
