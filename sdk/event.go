@@ -155,8 +155,8 @@ func (e *Event) validateAttributes() error {
 
 // Decode parses and validates one encoded event.
 func Decode(b []byte) (*Event, error) {
-	var e Event
-	if err := json.Unmarshal(b, &e); err != nil {
+	e, err := decodeJSON[Event](b)
+	if err != nil {
 		return nil, &ValidationError{"json", err.Error()}
 	}
 	// Unmarshal has checked that the whole body, data included, is valid JSON.

@@ -128,7 +128,8 @@ func decodeAs[T Payload](data json.RawMessage) (Payload, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &ValidationError{"data", "is required for " + p.EventType()}
 	}
-	if err := json.Unmarshal(data, &p); err != nil {
+	p, err := decodeJSON[T](data)
+	if err != nil {
 		return nil, dataError(err)
 	}
 	return p, nil
