@@ -439,7 +439,7 @@ func (h *harness) inFlight(ctx context.Context) (InFlight, error) {
 func machine(ctx context.Context, h *harness) Machine {
 	m := Machine{CPUs: runtime.NumCPU(), CPUModel: cpuModel(), Go: runtime.Version(), NATS: h.nc.ConnectedServerVersion()}
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		m.Kernel = "Linux " + strings.TrimSpace(string(b))
+		m.Kernel = "Linux " + kernelVersion(strings.TrimSpace(string(b)))
 	}
 	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
 		line, _, _ := strings.Cut(string(b), "\n")
@@ -458,4 +458,14 @@ func machine(ctx context.Context, h *harness) Machine {
 // command is how this run was started, for the report.
 func command() string {
 	return strings.TrimSpace("go run ./cmd/herald-bench " + strings.Join(os.Args[1:], " "))
+}
+
+// kernelVersion keeps the major and minor version of a kernel release ("6.18.44-xyz" is
+// "6.18"): enough to compare runs, without the build's local suffix.
+func kernelVersion(release string) string {
+	parts := strings.SplitN(release, ".", 3)
+	if len(parts) < 2 {
+		return release
+	}
+	return parts[0] + "." + strings.TrimRightFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' })
 }
