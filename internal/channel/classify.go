@@ -132,9 +132,9 @@ func ErrorReason(err error) string {
 	case errors.As(err, &dnsErr):
 		reason = "dns lookup of " + dnsErr.Name + ": " + dnsErr.Err
 	case errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &certErr):
-		reason = "tls certificate: " + oneLine(err.Error(), maxReasonBody)
+		reason = "tls certificate: " + OneLine(err.Error(), maxReasonBody)
 	default:
-		reason = oneLine(err.Error(), maxReasonBody)
+		reason = OneLine(err.Error(), maxReasonBody)
 	}
 	if ue != nil && ue.URL != "" {
 		reason = strings.ReplaceAll(reason, ue.URL, RedactURL(ue.URL))
@@ -192,16 +192,17 @@ func statusReason(code int, body io.ReadCloser, secrets []string) string {
 		return reason
 	}
 	// Mask before cutting: a cut could split a secret or a URL and hide it from Redact.
-	text := Redact(oneLine(string(buf[:n]), maxReasonRead), secrets...)
-	if snippet := oneLine(text, maxReasonBody); snippet != "" {
+	text := Redact(OneLine(string(buf[:n]), maxReasonRead), secrets...)
+	if snippet := OneLine(text, maxReasonBody); snippet != "" {
 		reason += ": " + snippet
 	}
 	return reason
 }
 
-// oneLine collapses every run of white space and control characters in s to one space, drops
+// OneLine collapses every run of white space and control characters in s to one space, drops
 // invalid UTF-8 (such as a rune cut at the end of a quoted body) and keeps at most max bytes.
-func oneLine(s string, max int) string {
+// Channels use it to keep a provider's message on the one line a reason must be.
+func OneLine(s string, max int) string {
 	if len(s) > max {
 		s = s[:max]
 	}

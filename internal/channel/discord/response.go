@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/heraldhq/herald/internal/channel"
@@ -100,7 +99,7 @@ func (c *Channel) classify(resp *http.Response, err error, secrets []string) cha
 	} else {
 		o.Pause = pause
 	}
-	o.Reason = cut(channel.Redact(oneLine(o.Reason), secrets...), maxReasonRunes)
+	o.Reason = cut(channel.Redact(channel.OneLine(o.Reason, len(o.Reason)), secrets...), maxReasonRunes)
 	return o
 }
 
@@ -209,24 +208,6 @@ func seconds(f float64) time.Duration {
 		return channel.MaxRetryAfter
 	}
 	return time.Duration(math.Ceil(f*1000)) * time.Millisecond
-}
-
-// oneLine collapses white space and control characters to single spaces.
-func oneLine(s string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			space = b.Len() > 0
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 // cut keeps at most n runes of s, marking a cut with an ellipsis.
