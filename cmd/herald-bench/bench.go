@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldhq/herald/internal/broker"
+	"github.com/heraldhq/herald/internal/childproc"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/sdk"
 )
@@ -50,7 +51,7 @@ func bench(ctx context.Context, o options, log *slog.Logger) (*Results, error) {
 		if err != nil {
 			return nil, err
 		}
-		defer h.nats.stop()
+		defer h.nats.Stop(stopGrace)
 	}
 	dbURL, stopPG, err := postgresServer(os.Getenv("NOTIFICATIONS_DATABASE_URL"))
 	if err != nil {
@@ -117,7 +118,7 @@ func bench(ctx context.Context, o options, log *slog.Logger) (*Results, error) {
 		}
 	}
 	if h.nats != nil {
-		res.NATSPeakRSS = h.nats.usage().HWM
+		res.NATSPeakRSS = h.nats.Usage().HWM
 	}
 	if n := h.asyncErrs.Load(); n > 0 {
 		return nil, fmt.Errorf("%d asynchronous publishes failed", n)
@@ -187,20 +188,20 @@ func (h *harness) baseline(ctx context.Context) (Baseline, error) {
 // sample is what a run reads at the start and end of its measured window.
 type sample struct {
 	at      time.Time
-	procs   []usage
+	procs   []childproc.Usage
 	machine time.Duration
 	rows    int64
 }
 
 func (h *harness) sample(ctx context.Context, f *fleet, db *pgx.Conn) sample {
-	s := sample{at: time.Now(), machine: machineCPU()}
+	s := sample{at: time.Now(), machine: childproc.MachineCPU()}
 	for _, p := range f.procs() {
-		s.procs = append(s.procs, p.usage())
+		s.procs = append(s.procs, p.Usage())
 	}
 	if h.nats != nil {
-		s.procs = append(s.procs, h.nats.usage())
+		s.procs = append(s.procs, h.nats.Usage())
 	}
-	self, _ := readUsage(os.Getpid())
+	self, _ := childproc.ReadUsage(os.Getpid())
 	s.procs = append(s.procs, self)
 	if d, a, err := ledgerRows(ctx, db); err == nil {
 		s.rows = d + a
@@ -288,7 +289,7 @@ func (h *harness) pipeline(ctx context.Context, fanout, workers int, baseline fl
 	for i, p := range procs {
 		cpu := s1.procs[i].CPU - s0.procs[i].CPU
 		herald += cpu
-		r.Processes = append(r.Processes, Process{Name: p.name, CPUSeconds: cpu.Seconds(), PeakRSS: p.usage().HWM})
+		r.Processes = append(r.Processes, Process{Name: p.Name(), CPUSeconds: cpu.Seconds(), PeakRSS: p.Usage().HWM})
 	}
 	// The others' share: NATS (when embedded) and this process (publisher and receiver).
 	others := []string{"harness"}
@@ -368,11 +369,11 @@ func (h *harness) ledger(ctx context.Context) (Ledger, error) {
 		return l, err
 	}
 	defer f.stop()
-	cpu0 := f.dispatcher.usage().CPU
+	cpu0 := f.dispatcher.Usage().CPU
 	var first time.Time
 	var firstRows int64
 	want := int64(h.o.ledgerN)
-	err = waitFor(ctx, 5*time.Minute, "the ledger rows", func() bool {
+	err = childproc.WaitFor(ctx, 5*time.Minute, "the ledger rows", func() bool {
 		_, a, err := ledgerRows(ctx, db)
 		if err != nil || a == 0 {
 			return false
@@ -386,7 +387,7 @@ func (h *harness) ledger(ctx context.Context) (Ledger, error) {
 		return l, err
 	}
 	secs := time.Since(first).Seconds()
-	cpu := f.dispatcher.usage().CPU - cpu0
+	cpu := f.dispatcher.Usage().CPU - cpu0
 	results := float64(want - firstRows)
 	l.Seconds = secs
 	l.ResultsPerSecond = results / secs
@@ -418,12 +419,12 @@ func (h *harness) inFlight(ctx context.Context) (InFlight, error) {
 	if err := h.publish(total); err != nil {
 		return r, err
 	}
-	if err := waitFor(ctx, 2*time.Minute, fmt.Sprintf("%d requests held at the receiver", n), func() bool {
+	if err := childproc.WaitFor(ctx, 2*time.Minute, fmt.Sprintf("%d requests held at the receiver", n), func() bool {
 		return h.recv.inFlight.Load() >= int64(n)
 	}); err != nil {
 		return r, err
 	}
-	w := f.workers[0].usage()
+	w := f.workers[0].Usage()
 	r.Held = h.recv.inFlight.Load()
 	r.RSS = w.RSS
 	release()
@@ -431,13 +432,13 @@ func (h *harness) inFlight(ctx context.Context) (InFlight, error) {
 		return r, err
 	}
 	h.recv.take()
-	r.PeakRSS = f.workers[0].usage().HWM
+	r.PeakRSS = f.workers[0].Usage().HWM
 	return r, nil
 }
 
 // machine describes where the benchmark ran.
 func machine(ctx context.Context, h *harness) Machine {
-	m := Machine{CPUs: runtime.NumCPU(), CPUModel: cpuModel(), Go: runtime.Version(), NATS: h.nc.ConnectedServerVersion()}
+	m := Machine{CPUs: runtime.NumCPU(), CPUModel: childproc.CPUModel(), Go: runtime.Version(), NATS: h.nc.ConnectedServerVersion()}
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.Kernel = "Linux " + kernelVersion(strings.TrimSpace(string(b)))
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/childproc"
 	"github.com/heraldhq/herald/internal/dispatch"
 	"github.com/heraldhq/herald/sdk"
 )
@@ -25,7 +26,7 @@ type harness struct {
 	dir     string
 	bin     string
 	natsURL string
-	nats    *proc // the embedded server, unless NOTIFICATIONS_NATS_URL names one
+	nats    *childproc.Process // the embedded server, unless NOTIFICATIONS_NATS_URL names one
 	dbURL   string
 	nc      *nats.Conn
 	js      jetstream.JetStream
@@ -38,12 +39,12 @@ type harness struct {
 
 // fleet is one run's Herald processes.
 type fleet struct {
-	dispatcher *proc
-	workers    []*proc
+	dispatcher *childproc.Process
+	workers    []*childproc.Process
 }
 
-func (f *fleet) procs() []*proc {
-	var out []*proc
+func (f *fleet) procs() []*childproc.Process {
+	var out []*childproc.Process
 	if f.dispatcher != nil {
 		out = append(out, f.dispatcher)
 	}
@@ -52,10 +53,10 @@ func (f *fleet) procs() []*proc {
 
 func (f *fleet) stop() {
 	for _, w := range f.workers {
-		w.stop()
+		w.Stop(stopGrace)
 	}
 	if f.dispatcher != nil {
-		f.dispatcher.stop()
+		f.dispatcher.Stop(stopGrace)
 	}
 }
 
@@ -110,7 +111,7 @@ func (h *harness) startFleet(ctx context.Context, fanout, workers int, extra map
 	}
 	f := &fleet{}
 	logName := func(name string) string { return filepath.Join(h.dir, fmt.Sprintf("run%02d-%s.log", h.runs, name)) }
-	f.dispatcher, err = startProc(ctx, "dispatcher", logName("dispatcher"), env, filepath.Join(h.bin, "dispatcher"))
+	f.dispatcher, err = childproc.Start(childproc.Spec{Name: "dispatcher", Path: filepath.Join(h.bin, "dispatcher"), Env: env, LogFile: logName("dispatcher")})
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +122,8 @@ func (h *harness) startFleet(ctx context.Context, fanout, workers int, extra map
 	}
 	for i := range workers {
 		name := "worker-" + strconv.Itoa(i+1)
-		w, err := startProc(ctx, name, logName(name), env, filepath.Join(h.bin, "channel-worker"), "--channel", "webhook")
+		w, err := childproc.Start(childproc.Spec{Name: name, Path: filepath.Join(h.bin, "channel-worker"), Args: []string{"--channel", "webhook"},
+			Env: env, LogFile: logName(name)})
 		if err != nil {
 			f.stop()
 			return nil, err
@@ -140,10 +142,10 @@ func (h *harness) startFleet(ctx context.Context, fanout, workers int, extra map
 // waitConsuming waits until a consumer has pull requests waiting from n clients (a started
 // consume loop keeps one waiting), failing early if a process of the fleet exits.
 func (h *harness) waitConsuming(ctx context.Context, f *fleet, stream, consumer string, n int) error {
-	var exited *proc
-	err := waitFor(ctx, 60*time.Second, fmt.Sprintf("%d consumers of %s on %s", n, consumer, stream), func() bool {
+	var exited *childproc.Process
+	err := childproc.WaitFor(ctx, 60*time.Second, fmt.Sprintf("%d consumers of %s on %s", n, consumer, stream), func() bool {
 		for _, p := range f.procs() {
-			if p.exited() {
+			if p.Exited() {
 				exited = p
 				return true
 			}
@@ -156,7 +158,7 @@ func (h *harness) waitConsuming(ctx context.Context, f *fleet, stream, consumer 
 		return err == nil && info.NumWaiting >= n
 	})
 	if exited != nil {
-		return fmt.Errorf("%s exited at start: %v (log in %s)", exited.name, exited.err, h.dir)
+		return fmt.Errorf("%s exited at start: %v (log in %s)", exited.Name(), exited.Err(), h.dir)
 	}
 	return err
 }
@@ -199,7 +201,7 @@ func (h *harness) publish(n int) error {
 
 // drain waits until every delivery of the published events has arrived.
 func (h *harness) drain(ctx context.Context, base int64, want int) error {
-	return waitFor(ctx, 2*time.Minute, fmt.Sprintf("%d deliveries", want), func() bool {
+	return childproc.WaitFor(ctx, 2*time.Minute, fmt.Sprintf("%d deliveries", want), func() bool {
 		return h.recv.delivered.Load()-base >= int64(want)
 	})
 }

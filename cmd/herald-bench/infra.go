@@ -8,12 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/heraldhq/herald/internal/broker/embedded"
+	"github.com/heraldhq/herald/internal/childproc"
 	"github.com/heraldhq/herald/internal/testutil"
 )
 
@@ -39,10 +37,14 @@ func serveNATS(dir, addr string, stderr io.Writer) int {
 	return 0
 }
 
+// stopGrace is how long a stopped process may take to finish what it holds before it is
+// killed.
+const stopGrace = 30 * time.Second
+
 // startNATS starts the embedded server in a child process, so that its CPU time and memory
 // are its own, and returns its URL.
-func startNATS(ctx context.Context, dir string) (*proc, string, error) {
-	port, err := freePort()
+func startNATS(ctx context.Context, dir string) (*childproc.Process, string, error) {
+	port, err := childproc.FreePort()
 	if err != nil {
 		return nil, "", err
 	}
@@ -51,12 +53,13 @@ func startNATS(ctx context.Context, dir string) (*proc, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	p, err := startProc(ctx, "nats", filepath.Join(dir, "nats.log"), nil, self, "-nats-server", "-nats-dir", dir, "-nats-addr", addr)
+	p, err := childproc.Start(childproc.Spec{Name: "nats", Path: self, Args: []string{"-nats-server", "-nats-dir", dir, "-nats-addr", addr},
+		LogFile: filepath.Join(dir, "nats.log")})
 	if err != nil {
 		return nil, "", err
 	}
 	url := "nats://" + addr
-	err = waitFor(ctx, 30*time.Second, "the embedded NATS server", func() bool {
+	err = childproc.WaitFor(ctx, 30*time.Second, "the embedded NATS server", func() bool {
 		nc, err := nats.Connect(url)
 		if err != nil {
 			return false
@@ -65,7 +68,7 @@ func startNATS(ctx context.Context, dir string) (*proc, string, error) {
 		return true
 	})
 	if err != nil {
-		p.stop()
+		p.Stop(stopGrace)
 		return nil, "", err
 	}
 	return p, url, nil
@@ -73,168 +76,11 @@ func startNATS(ctx context.Context, dir string) (*proc, string, error) {
 
 // buildBinaries builds the dispatcher and channel-worker commands into dir.
 func buildBinaries(ctx context.Context, dir string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", dir+string(os.PathSeparator), "./cmd/dispatcher", "./cmd/channel-worker")
-	out, err := cmd.CombinedOutput()
+	err := childproc.GoBuild(ctx, dir+string(os.PathSeparator), "./cmd/dispatcher", "./cmd/channel-worker")
 	if err != nil {
-		return fmt.Errorf("go build (run herald-bench from the module root, or pass -bin): %v\n%s", err, out)
+		return fmt.Errorf("run herald-bench from the module root, or pass -bin: %w", err)
 	}
 	return nil
-}
-
-// proc is a child process whose CPU time and memory are read from /proc.
-type proc struct {
-	name  string
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	done  chan struct{}
-	err   error
-}
-
-// startProc starts a command with env added to the environment (and every other
-// NOTIFICATIONS_ variable of this process left out), its output going to logFile. The child's
-// standard input is a pipe that closes when this process ends.
-func startProc(ctx context.Context, name, logFile string, env []string, path string, args ...string) (*proc, error) {
-	f, err := os.Create(logFile)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(path, args...)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "NOTIFICATIONS_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, env...)
-	cmd.Stdout, cmd.Stderr = f, f
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("start %s: %w", name, err)
-	}
-	p := &proc{name: name, cmd: cmd, stdin: stdin, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		f.Close()
-		close(p.done)
-	}()
-	_ = ctx
-	return p, nil
-}
-
-// stop ends the process with SIGTERM (Herald's processes finish what they hold) and waits,
-// killing it after 30 seconds.
-func (p *proc) stop() {
-	_ = p.stdin.Close()
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(30 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
-
-// exited reports whether the process has ended.
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// usage is a process's CPU time and memory.
-type usage struct {
-	CPU time.Duration
-	RSS int64 // bytes resident now (VmRSS)
-	HWM int64 // peak bytes resident (VmHWM)
-}
-
-// clockTick is the unit of utime and stime in /proc/<pid>/stat (USER_HZ, 100 on Linux).
-const clockTick = 10 * time.Millisecond
-
-// readUsage reads a process's CPU time from /proc/<pid>/stat and its memory from
-// /proc/<pid>/status.
-func readUsage(pid int) (usage, error) {
-	var u usage
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return u, err
-	}
-	// The command name, field 2, is in parentheses and may hold spaces.
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return u, errors.New("malformed /proc stat")
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return u, errors.New("short /proc stat")
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64) // field 14, utime
-	st, _ := strconv.ParseInt(f[12], 10, 64) // field 15, stime
-	u.CPU = time.Duration(ut+st) * clockTick
-	b, err = os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return u, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		switch k {
-		case "VmRSS":
-			u.RSS = kb << 10
-		case "VmHWM":
-			u.HWM = kb << 10
-		}
-	}
-	return u, nil
-}
-
-// usage reads the process's usage; a process that has ended reads as zero.
-func (p *proc) usage() usage {
-	u, _ := readUsage(p.cmd.Process.Pid)
-	return u
-}
-
-// machineCPU is the busy CPU time of the whole machine so far, from /proc/stat.
-func machineCPU() time.Duration {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return 0
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line)
-	var busy int64
-	for i, v := range f[1:] {
-		n, _ := strconv.ParseInt(v, 10, 64)
-		if i == 3 || i == 4 || i >= 8 { // idle, iowait; guest time is already in user
-			continue
-		}
-		busy += n
-	}
-	return time.Duration(busy) * clockTick
-}
-
-// cpuModel names the processor, from /proc/cpuinfo.
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return runtime.GOARCH
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return runtime.GOARCH
 }
 
 // postgresServer returns the database to benchmark against: NOTIFICATIONS_DATABASE_URL, or a
@@ -305,33 +151,6 @@ func resetLedger(ctx context.Context, url string) error {
 func ledgerRows(ctx context.Context, conn *pgx.Conn) (deliveries, attempts int64, err error) {
 	err = conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM notification_deliveries), (SELECT count(*) FROM notification_attempts)`).Scan(&deliveries, &attempts)
 	return deliveries, attempts, err
-}
-
-// waitFor polls cond every 5 ms until it is true, ctx ends, or timeout passes.
-func waitFor(ctx context.Context, timeout time.Duration, what string, cond func() bool) error {
-	deadline := time.Now().Add(timeout)
-	t := time.NewTicker(5 * time.Millisecond)
-	defer t.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("timed out after %s waiting for %s", timeout, what)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
-	return nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func intList(s string) ([]int, error) {
