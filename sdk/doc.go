@@ -49,4 +49,11 @@
 // Any NATS client can publish: a CloudEvents JSON object (structured mode) on
 // <prefix>.events.<tenant or _>.<type>, with the Nats-Msg-Id header set to the event id.
 // The command publisher-sdk (cmd/publisher-sdk) does the same from a shell.
+//
+// Herald's dispatcher and renderer read the data of the seed types with
+// [DecodeDataLenient], so that an event is never lost for the way a field is written:
+// "time_remaining":"93s", "PT2M" or 120, "amount":"49.99" and "spot":"true" are all
+// understood. A field that cannot be interpreted is counted and logged, and the event is
+// still delivered, rendered generically on Discord, Slack and email. The constructors of
+// this package stay strict, so that Go producers learn of a mistake when they publish.
 package sdk

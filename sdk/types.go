@@ -35,6 +35,7 @@ type Payload interface {
 type knownType struct {
 	severity Severity
 	decode   func(json.RawMessage) (Payload, error)
+	lenient  func(json.RawMessage) (Payload, []DataMismatch)
 }
 
 // known lists the seed's types. A type's default severity says how soon a person should
@@ -46,14 +47,14 @@ type knownType struct {
 //   - critical: node.terminated, a spot reclaim warning with minutes or seconds left, when
 //     workloads must be drained now.
 var known = map[string]knownType{
-	TypeTenantCreated:             {SeverityInfo, decodeAs[TenantCreated]},
-	TypePaymentSucceeded:          {SeverityInfo, decodeAs[PaymentSucceeded]},
-	TypePaymentFailed:             {SeverityWarning, decodeAs[PaymentFailed]},
-	TypeNodeLaunched:              {SeverityInfo, decodeAs[NodeLaunched]},
-	TypeNodeTerminated:            {SeverityCritical, decodeAs[NodeTerminated]},
-	TypeNodeHealthDegraded:        {SeverityWarning, decodeAs[NodeHealthDegraded]},
-	TypeCostAnomalyDetected:       {SeverityWarning, decodeAs[CostAnomalyDetected]},
-	TypeRateLimitThresholdReached: {SeverityWarning, decodeAs[RateLimitThresholdReached]},
+	TypeTenantCreated:             {SeverityInfo, decodeAs[TenantCreated], decodeLenient[TenantCreated]},
+	TypePaymentSucceeded:          {SeverityInfo, decodeAs[PaymentSucceeded], decodeLenient[PaymentSucceeded]},
+	TypePaymentFailed:             {SeverityWarning, decodeAs[PaymentFailed], decodeLenient[PaymentFailed]},
+	TypeNodeLaunched:              {SeverityInfo, decodeAs[NodeLaunched], decodeLenient[NodeLaunched]},
+	TypeNodeTerminated:            {SeverityCritical, decodeAs[NodeTerminated], decodeLenient[NodeTerminated]},
+	TypeNodeHealthDegraded:        {SeverityWarning, decodeAs[NodeHealthDegraded], decodeLenient[NodeHealthDegraded]},
+	TypeCostAnomalyDetected:       {SeverityWarning, decodeAs[CostAnomalyDetected], decodeLenient[CostAnomalyDetected]},
+	TypeRateLimitThresholdReached: {SeverityWarning, decodeAs[RateLimitThresholdReached], decodeLenient[RateLimitThresholdReached]},
 }
 
 // KnownTypes returns the event types that have a typed payload, sorted.
