@@ -31,6 +31,9 @@
 // .Channel and .Data, the payload: for a seed type the sdk's struct (.Data.Amount of an
 // sdk.PaymentSucceeded; a misspelt field fails at Load), for any other type the decoded JSON
 // (.Data.order_id; a missing key prints "<no value>", so guard it with default or with).
+// A seed type's data is read with sdk.DecodeDataLenient ("93s" is 93 seconds, "49.99" a
+// number); when a field cannot be interpreted at all, the event is rendered with
+// default.tmpl and its data as published, so that nothing shows a wrong or blank value.
 // Methods: .Field name value inline (appends a field, returns ""; blank values are
 // dropped), .TypeTitle ("Order shipped" for order.shipped) and .Pairs (the top-level keys of
 // a custom type's data, sorted, as Name, Key, Value and Inline).

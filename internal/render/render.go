@@ -95,9 +95,12 @@ func Default() *Set {
 	return s
 }
 
-// Render renders e for channel. An event of a seed type whose data does not decode into
-// its payload is rendered with the channel's default template rather than lost. The error
-// of a failing template names the template file.
+// Render renders e for channel. The data of a seed type is read with
+// sdk.DecodeDataLenient, so that a field written in another reasonable spelling ("93s" or
+// "PT2M" for seconds, "49.99" for a number) still gets the type's own layout; data with a
+// field that cannot be interpreted is rendered with the channel's default template, which
+// shows it as published, rather than lost or shown with a blank. The error of a failing
+// template names the template file.
 func (s *Set) Render(channel string, e *sdk.Event) (*Message, error) {
 	if e == nil {
 		return nil, fmt.Errorf("render for %s: nil event", channel)
@@ -109,8 +112,8 @@ func (s *Set) Render(channel string, e *sdk.Event) (*Message, error) {
 	t := cs.byType[e.Type]
 	var data any
 	if t != nil && !t.generic {
-		p, err := sdk.DecodePayload(e)
-		if err == nil {
+		p, bad, err := sdk.DecodeDataLenient(e.Type, e.Data)
+		if err == nil && len(bad) == 0 {
 			data = p
 		} else {
 			t = nil
@@ -235,7 +238,8 @@ func (cs *channelSet) footer(t *typeTemplate, e *sdk.Event, v *View, exec func(*
 	plain.ID, plain.Type, plain.Tenant, plain.Source = e.ID, e.Type, e.Tenant(), e.Source
 	plain.Data, plain.fields = v.raw, nil
 	if !t.generic {
-		p, err := sdk.DecodePayload(e)
+		// Render chose this template because the data fits it: it decodes the same again.
+		p, _, err := sdk.DecodeDataLenient(e.Type, e.Data)
 		if err != nil {
 			return "", fmt.Errorf("render %s for %s with %s: %w", e.Type, cs.name, t.name, err)
 		}
