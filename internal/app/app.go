@@ -289,6 +289,10 @@ func (p *Process) startWorker(ctx context.Context, js jetstream.JetStream, topo 
 	if err != nil {
 		return err
 	}
+	attempts, err := js.CreateOrUpdateKeyValue(ctx, delivery.AttemptsBucketConfig(cfg.SubjectPrefix, topo.Replicas))
+	if err != nil {
+		return fmt.Errorf("attempts bucket: %w", err)
+	}
 	ccfg := delivery.ConsumerConfig(base, cfg.Retry.Attempts(), cfg.SendTimeout)
 	cons, err := js.CreateOrUpdateConsumer(ctx, broker.StreamDeliveries, ccfg)
 	if err != nil {
@@ -302,13 +306,19 @@ func (p *Process) startWorker(ctx context.Context, js jetstream.JetStream, topo 
 		RetryWorkers:  cfg.RetryWorkers,
 		SendTimeout:   cfg.SendTimeout,
 
-		BreakerThreshold: cfg.BreakerThreshold,
-		BreakerCooldown:  cfg.BreakerCooldown,
+		Breaker: delivery.BreakerConfig{
+			MinFailures: cfg.Circuit.MinFailures,
+			FailureRate: cfg.Circuit.FailureRate,
+			Window:      cfg.Circuit.Window,
+			Cooldown:    cfg.Circuit.Cooldown,
+			MaxCooldown: cfg.Circuit.MaxCooldown,
+		},
 	}, delivery.Deps{
 		Consumer:     cons,
 		Publisher:    js,
 		Channel:      ch,
 		Destinations: dests,
+		Attempts:     delivery.NewKVAttempts(attempts),
 		Metrics:      p.workerMetrics(reg),
 		Logger:       p.log,
 	})

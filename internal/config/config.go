@@ -60,13 +60,8 @@ type Config struct {
 	// so that a failing endpoint's retries never take every slot from fresh deliveries.
 	// Defaults to a quarter of MaxConcurrent, at least 1.
 	RetryWorkers int
-	// BreakerThreshold is how many transient failures in a row open a destination's circuit
-	// (NOTIFICATIONS_CIRCUIT_THRESHOLD); 0 disables the breaker. Defaults to 5.
-	BreakerThreshold int
-	// BreakerCooldown is how long an open circuit holds deliveries before a probe
-	// (NOTIFICATIONS_CIRCUIT_COOLDOWN); it doubles after each failed probe, up to 5m.
-	// Defaults to 30s.
-	BreakerCooldown time.Duration
+	// Circuit configures the circuit breaker of each destination.
+	Circuit Circuit
 	// SendTimeout bounds one send (NOTIFICATIONS_SEND_TIMEOUT). Defaults to 10s. The
 	// deliveries' AckWait is twice this.
 	SendTimeout time.Duration
@@ -102,6 +97,26 @@ type Config struct {
 	// LogFormat is auto, text or json (NOTIFICATIONS_LOG_FORMAT). Defaults to auto: tint on
 	// a terminal, JSON otherwise.
 	LogFormat string
+}
+
+// Circuit configures the per-destination circuit breaker of the channel workers. A circuit
+// opens when, within Window, at least MinFailures sends failed transiently and they were at
+// least FailureRate of the sends; an open circuit holds deliveries, without spending their
+// attempts, until one probe finds the destination back.
+type Circuit struct {
+	// MinFailures is the least number of failed sends within the window that can open a
+	// circuit (NOTIFICATIONS_CIRCUIT_THRESHOLD); 0 disables the breaker. Defaults to 10.
+	MinFailures int
+	// FailureRate is the failed share of the window's sends that opens a circuit
+	// (NOTIFICATIONS_CIRCUIT_FAILURE_RATE), between 0 and 1. Defaults to 0.5.
+	FailureRate float64
+	// Window is how far back sends are counted (NOTIFICATIONS_CIRCUIT_WINDOW). Defaults to 1m.
+	Window time.Duration
+	// Cooldown is how long an open circuit holds deliveries before one probe
+	// (NOTIFICATIONS_CIRCUIT_COOLDOWN); it doubles after each failed probe. Defaults to 30s.
+	Cooldown time.Duration
+	// MaxCooldown caps the doubling (NOTIFICATIONS_CIRCUIT_MAX_COOLDOWN). Defaults to 5m.
+	MaxCooldown time.Duration
 }
 
 // Retry is the retry policy of the channel workers.
@@ -157,18 +172,23 @@ func (e *Error) Error() string { return e.Var + ": " + e.Reason }
 func Load(getenv Getenv, defaultHTTPAddr string) (*Config, error) {
 	l := loader{get: getenv}
 	c := &Config{
-		Enabled:             l.boolean("NOTIFICATIONS_ENABLED", true),
-		NATSURL:             l.str("NOTIFICATIONS_NATS_URL", ""),
-		EmbeddedNATSAddr:    l.str("NOTIFICATIONS_EMBEDDED_NATS_ADDR", "127.0.0.1:4222"),
-		StreamReplicas:      l.integer("NOTIFICATIONS_STREAM_REPLICAS", 1, 1),
-		DatabaseURL:         l.str("NOTIFICATIONS_DATABASE_URL", ""),
-		DataDir:             l.str("NOTIFICATIONS_DATA_DIR", "data"),
-		SubjectPrefix:       l.str("NOTIFICATIONS_SUBJECT_PREFIX", "herald"),
-		HTTPAddr:            l.str("NOTIFICATIONS_HTTP_ADDR", defaultHTTPAddr),
-		MaxConcurrent:       l.integer("NOTIFICATIONS_MAX_CONCURRENT", 64, 1),
-		SendTimeout:         l.duration("NOTIFICATIONS_SEND_TIMEOUT", 10*time.Second),
-		BreakerThreshold:    l.integer("NOTIFICATIONS_CIRCUIT_THRESHOLD", 5, 0),
-		BreakerCooldown:     l.duration("NOTIFICATIONS_CIRCUIT_COOLDOWN", 30*time.Second),
+		Enabled:          l.boolean("NOTIFICATIONS_ENABLED", true),
+		NATSURL:          l.str("NOTIFICATIONS_NATS_URL", ""),
+		EmbeddedNATSAddr: l.str("NOTIFICATIONS_EMBEDDED_NATS_ADDR", "127.0.0.1:4222"),
+		StreamReplicas:   l.integer("NOTIFICATIONS_STREAM_REPLICAS", 1, 1),
+		DatabaseURL:      l.str("NOTIFICATIONS_DATABASE_URL", ""),
+		DataDir:          l.str("NOTIFICATIONS_DATA_DIR", "data"),
+		SubjectPrefix:    l.str("NOTIFICATIONS_SUBJECT_PREFIX", "herald"),
+		HTTPAddr:         l.str("NOTIFICATIONS_HTTP_ADDR", defaultHTTPAddr),
+		MaxConcurrent:    l.integer("NOTIFICATIONS_MAX_CONCURRENT", 64, 1),
+		SendTimeout:      l.duration("NOTIFICATIONS_SEND_TIMEOUT", 10*time.Second),
+		Circuit: Circuit{
+			MinFailures: l.integer("NOTIFICATIONS_CIRCUIT_THRESHOLD", 10, 0),
+			FailureRate: l.fraction("NOTIFICATIONS_CIRCUIT_FAILURE_RATE", 0.5),
+			Window:      l.duration("NOTIFICATIONS_CIRCUIT_WINDOW", time.Minute),
+			Cooldown:    l.duration("NOTIFICATIONS_CIRCUIT_COOLDOWN", 30*time.Second),
+			MaxCooldown: l.duration("NOTIFICATIONS_CIRCUIT_MAX_COOLDOWN", 5*time.Minute),
+		},
 		DispatchConcurrency: l.integer("NOTIFICATIONS_DISPATCH_CONCURRENCY", 64, 1),
 		IdempotencyWindow:   l.duration("NOTIFICATIONS_IDEMPOTENCY_WINDOW", 24*time.Hour),
 		DuplicateWindow:     l.duration("NOTIFICATIONS_DUPLICATE_WINDOW", 2*time.Minute),
@@ -291,6 +311,20 @@ func (l *loader) integer(name string, def, min int) int {
 		l.fail(name, fmt.Sprintf("%d is less than %d", n, min))
 	}
 	return n
+}
+
+// fraction reads a number in (0, 1].
+func (l *loader) fraction(name string, def float64) float64 {
+	v := strings.TrimSpace(l.get(name))
+	if v == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f <= 0 || f > 1 {
+		l.fail(name, fmt.Sprintf("%q is not a fraction above 0 and at most 1, such as 0.5", v))
+		return def
+	}
+	return f
 }
 
 func (l *loader) duration(name string, def time.Duration) time.Duration {

@@ -13,6 +13,8 @@ type Metrics struct {
 	inFlight   *prometheus.GaugeVec
 
 	circuitOpened *prometheus.CounterVec
+	circuitState  *prometheus.GaugeVec
+	held          *prometheus.CounterVec
 	rateLimited   *prometheus.CounterVec
 }
 
@@ -48,11 +50,19 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "notifications_circuit_opened_total",
 			Help: "Times a destination's circuit breaker opened (or reopened after a failed probe).",
 		}, []string{"channel"}),
+		circuitState: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "notifications_circuit_state",
+			Help: "Circuits that are not closed, by channel and destination: 1 open (holding deliveries), 2 half-open (one probe out). A closed circuit has no series, so the series are as many as the failing destinations.",
+		}, []string{"channel", "destination"}),
+		held: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "notifications_held_total",
+			Help: "Deliveries handed back to JetStream for later without spending an attempt, by reason: circuit_open, rate_limited, unknown_destination, attempts_unavailable.",
+		}, []string{"channel", "reason"}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "notifications_rate_limited_total",
-			Help: "Sends a provider refused for its rate limit (429 with a wait) that were sent again in place, without using up an attempt.",
+			Help: "Sends a provider refused for its rate limit (429), none of which uses up an attempt: sent again in place after a wait of up to a minute, or else held.",
 		}, []string{"channel"}),
 	}
-	reg.MustRegister(m.delivered, m.duration, m.retries, m.retryDepth, m.queueDepth, m.inFlight, m.circuitOpened, m.rateLimited)
+	reg.MustRegister(m.delivered, m.duration, m.retries, m.retryDepth, m.queueDepth, m.inFlight, m.circuitOpened, m.circuitState, m.held, m.rateLimited)
 	return m
 }

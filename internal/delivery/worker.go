@@ -7,10 +7,12 @@
 package delivery
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"sync"
@@ -55,11 +57,9 @@ type Config struct {
 	RetryWorkers int
 	// SendTimeout bounds one send. Defaults to 10s.
 	SendTimeout time.Duration
-	// BreakerThreshold is the number of transient failures in a row after which a
-	// destination's circuit opens (see Breaker). Zero disables the breaker.
-	BreakerThreshold int
-	// BreakerCooldown is how long a circuit first stays open. Defaults to 30s.
-	BreakerCooldown time.Duration
+	// Breaker configures the circuit breaker per destination (see Breaker); its zero value
+	// disables it. Its ProbeTimeout defaults to SendTimeout, and its OnChange is the worker's.
+	Breaker BreakerConfig
 	// PublishTimeout bounds the wait for a result's or dead letter's acknowledgement.
 	// Defaults to 10s.
 	PublishTimeout time.Duration
@@ -94,8 +94,10 @@ type Deps struct {
 	Publisher    broker.Publisher
 	Channel      channel.Channel
 	Destinations Destinations
-	Metrics      *Metrics
-	Logger       *slog.Logger
+	// Attempts counts the attempts of deliveries waiting for a retry (see Attempts).
+	Attempts Attempts
+	Metrics  *Metrics
+	Logger   *slog.Logger
 }
 
 // Worker delivers one channel's deliveries with a bounded pool of goroutines.
@@ -141,7 +143,7 @@ func New(cfg Config, deps Deps) *Worker {
 	cfg = cfg.withDefaults()
 	name := deps.Channel.Name()
 	rs, ok := deps.Channel.(RawSender)
-	return &Worker{
+	w := &Worker{
 		raw:          ok && rs.SendsRaw(),
 		inFlight:     deps.Metrics.inFlight.WithLabelValues(name),
 		sendDuration: deps.Metrics.duration.WithLabelValues(name),
@@ -150,18 +152,29 @@ func New(cfg Config, deps Deps) *Worker {
 		name:         name,
 		subj:         broker.Subjects{Prefix: cfg.Prefix},
 		log:          deps.Logger.With("component", "worker", "channel", name),
-		breaker:      &Breaker{Threshold: cfg.BreakerThreshold, Cooldown: cfg.BreakerCooldown},
 		slots:        make(chan struct{}, cfg.MaxConcurrent),
 		retries:      make(chan struct{}, cfg.RetryWorkers),
 		waiting:      make(chan struct{}, 16*cfg.MaxConcurrent),
 	}
+	bc := cfg.Breaker
+	bc.ProbeTimeout = cmp.Or(bc.ProbeTimeout, cfg.SendTimeout)
+	w.breaker = &Breaker{BreakerConfig: bc, OnChange: w.circuitChanged}
+	return w
 }
 
+// HoldBudget is how many times a delivery may be handed back to JetStream without spending
+// an attempt (held by an open circuit or a rate limit, or back from a stopped worker) before
+// JetStream's MaxDeliver backstop gives it to the janitor. Holds follow the circuit's
+// cooldown, up to 5 minutes apart, so the budget lasts days of an open circuit; what it
+// bounds is a delivery that kills every worker it reaches.
+const HoldBudget = 2000
+
 // ConsumerConfig adjusts a channel consumer's definition to the worker's policy: MaxDeliver
-// is the attempts plus two, a backstop behind the worker's own dead-lettering on the last
-// attempt, and AckWait is twice the send timeout.
+// is the attempts plus HoldBudget, a backstop behind the worker's own count of attempts
+// (JetStream's count includes the holds, which spend no attempt), and AckWait is twice the
+// send timeout.
 func ConsumerConfig(base jetstream.ConsumerConfig, attempts int, sendTimeout time.Duration) jetstream.ConsumerConfig {
-	base.MaxDeliver = attempts + 2
+	base.MaxDeliver = attempts + HoldBudget
 	base.AckWait = 2 * sendTimeout
 	base.BackOff = nil
 	return base
@@ -337,13 +350,18 @@ func (w *Worker) acquire(ctx context.Context, sem chan struct{}, msg jetstream.M
 
 // handle sends one delivery and settles it, or reports that the provider rate-limited it and
 // it should be sent again in place (see run).
+//
+// Only a send spends an attempt. A delivery that is not sent (its circuit is open, its
+// destination is unknown to this worker yet, its attempt count cannot be read) or that the
+// provider refused for its rate limit is held: handed back to JetStream for later with its
+// attempts untouched. Only the destination's own refusal, or its attempts running out, ends
+// a delivery in DEAD.
 func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMetadata, received time.Time, pace channel.Pace, resends int) (again bool) {
 	if md == nil {
 		w.log.Error("delivery without readable metadata, terminating", "subject", msg.Subject())
 		_ = msg.Term()
 		return false
 	}
-	attempt := int(md.NumDelivered)
 	if time.Since(received) > w.cfg.SendTimeout/2 {
 		// It waited in the buffer or for a slot: give it a full AckWait for the send.
 		_ = msg.InProgress()
@@ -352,7 +370,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 	h := msg.Headers()
 	n := channel.Notification{
 		DeliveryID: h.Get(broker.HeaderDeliveryID),
-		Attempt:    attempt,
+		Attempt:    1,
 		Raw:        msg.Data(),
 	}
 	res := store.Result{
@@ -362,21 +380,40 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 		EventType:   h.Get(broker.HeaderEventType),
 		Channel:     w.name,
 		Destination: h.Get(broker.HeaderDestination),
-		Attempt:     attempt,
+		Attempt:     1,
+	}
+	if n.DeliveryID == "" || res.Destination == "" {
+		w.settle(ctx, msg, res, channel.Fail(0, "delivery message lacks its Herald headers"))
+		return false
+	}
+	dest, ok := w.deps.Destinations.Destination(res.Destination)
+	if !ok {
+		// Maybe a rolling deploy: this worker's configuration does not know it yet.
+		w.hold(msg, res, holdUnknownDestination, w.cfg.Backoff.Delay(1, 0))
+		return false
+	}
+	if ok, wait := w.breaker.Allow(dest.ID, time.Now()); !ok {
+		w.hold(msg, res, holdCircuitOpen, wait)
+		return false
+	}
+	if md.NumDelivered > 1 {
+		actx, cancel := context.WithTimeout(ctx, w.cfg.PublishTimeout)
+		made, err := w.deps.Attempts.Made(actx, n.DeliveryID)
+		cancel()
+		if err != nil {
+			w.log.Warn("attempt count unavailable, delivery held", logAttrs(res, "err", err)...)
+			w.hold(msg, res, holdAttemptsUnavailable, time.Second)
+			return false
+		}
+		res.Attempt = made + 1
+		n.Attempt = res.Attempt
 	}
 
 	var out channel.Outcome
-	dest, ok := w.deps.Destinations.Destination(res.Destination)
 	switch {
-	case attempt > w.cfg.Attempts:
-		// Back after its last attempt: a worker stopped between sending and settling it.
-		// Sending again would exceed the attempts, or repeat a permanent refusal.
-		out = channel.RetryLater(0, 0, fmt.Sprintf("no attempt left: delivered again after its last attempt (%d of %d)", attempt, w.cfg.Attempts))
-	case n.DeliveryID == "" || res.Destination == "":
-		out = channel.Fail(0, "delivery message lacks its Herald headers")
-	case !ok:
-		// Maybe a rolling deploy: this worker's configuration does not know it yet.
-		out = channel.RetryLater(0, 0, fmt.Sprintf("destination %q is not configured on this worker", res.Destination))
+	case res.Attempt > w.cfg.Attempts:
+		// Never sent again once its attempts are spent, whatever brought it back.
+		out = channel.RetryLater(0, 0, fmt.Sprintf("no attempt left: delivered again after its last attempt (%d of %d)", res.Attempt-1, w.cfg.Attempts))
 	default:
 		n.Destination = dest
 		if !w.raw {
@@ -386,12 +423,6 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 				break
 			}
 		}
-		if ok, wait := w.breaker.Allow(dest.ID, time.Now()); !ok {
-			// Come back when the circuit lets a probe through, and no sooner than the backoff.
-			wait = max(wait, w.cfg.Backoff.Delay(attempt, 0))
-			out = channel.RetryLater(0, wait, "not sent: circuit open after repeated failures of this destination")
-			break
-		}
 		start := time.Now()
 		out = w.send(ctx, n)
 		res.DurationMS = time.Since(start).Milliseconds()
@@ -399,22 +430,77 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 		if out.Pause > 0 {
 			w.pacer.Pause(pace, now.Add(out.Pause), now)
 		}
-		if wait := max(out.Pause, out.RetryAfter); rateLimited(out) && wait > 0 && wait <= maxRateLimitHold &&
-			resends < maxRateLimitResends && ctx.Err() == nil {
-			w.pacer.Pause(pace, now.Add(wait), now)
+		if rateLimited(out) {
+			// The provider's pace, not a failure: the circuit hears nothing of it.
+			wait := max(out.Pause, out.RetryAfter)
 			w.deps.Metrics.rateLimited.WithLabelValues(w.name).Inc()
-			w.log.Info("rate limited by the provider, sending again when the limit resets", logAttrs(res, "wait", wait.String(), "reason", out.Reason)...)
-			return true
+			if wait > 0 {
+				w.pacer.Pause(pace, now.Add(wait), now)
+			}
+			if wait > 0 && wait <= maxRateLimitHold && resends < maxRateLimitResends && ctx.Err() == nil {
+				w.log.Info("rate limited by the provider, sending again when the limit resets", logAttrs(res, "wait", wait.String(), "reason", out.Reason)...)
+				return true
+			}
+			if wait <= 0 {
+				wait = w.cfg.Backoff.Delay(res.Attempt, 0)
+			}
+			w.hold(msg, res, holdRateLimited, wait)
+			return false
 		}
-		if ctx.Err() == nil && w.breaker.Record(dest.ID, out.Kind != channel.Retry, time.Now()) {
-			w.deps.Metrics.circuitOpened.WithLabelValues(w.name).Inc()
-			w.log.Warn("circuit opened: holding deliveries to this destination", logAttrs(res, "destination", dest.ID, "reason", out.Reason)...)
+		if ctx.Err() == nil {
+			w.breaker.Record(dest.ID, out.Kind != channel.Retry, time.Now())
 		}
 	}
 	res.HTTPStatus = out.StatusCode
 	res.At = time.Now().UTC()
 	w.settle(ctx, msg, res, out)
 	return false
+}
+
+// Why a delivery was held, the bounded reason label of notifications_held_total.
+const (
+	holdCircuitOpen         = "circuit_open"
+	holdRateLimited         = "rate_limited"
+	holdUnknownDestination  = "unknown_destination"
+	holdAttemptsUnavailable = "attempts_unavailable"
+)
+
+// hold hands a delivery back to JetStream for about wait without spending an attempt: it
+// publishes no result and records no attempt, so when it comes back it is on the same
+// attempt as now. The wait gets up to 20% of jitter, so that deliveries held together do not
+// all come back together.
+func (w *Worker) hold(msg jetstream.Msg, res store.Result, why string, wait time.Duration) {
+	wait = max(wait, 100*time.Millisecond)
+	wait += time.Duration(rand.Int64N(int64(wait)/5 + 1))
+	if err := msg.NakWithDelay(wait); err != nil {
+		w.log.Warn("hold delivery", logAttrs(res, "reason", why, "err", err)...)
+	}
+	w.deps.Metrics.held.WithLabelValues(w.name, why).Inc()
+	if w.log.Enabled(context.Background(), slog.LevelDebug) {
+		w.log.Debug("delivery held, no attempt spent", logAttrs(res, "reason", why, "destination", res.Destination, "retry_in", wait.String())...)
+	}
+}
+
+// circuitChanged reports a destination's circuit in the logs and metrics.
+func (w *Worker) circuitChanged(t Transition) {
+	state := w.deps.Metrics.circuitState
+	switch t.To {
+	case CircuitOpen:
+		state.WithLabelValues(w.name, t.Destination).Set(float64(CircuitOpen))
+		w.deps.Metrics.circuitOpened.WithLabelValues(w.name).Inc()
+		if t.From == CircuitHalfOpen {
+			w.log.Warn("circuit reopened: the probe failed, holding deliveries to this destination", "destination", t.Destination, "cooldown", t.Cooldown.String())
+		} else {
+			w.log.Warn("circuit opened: holding deliveries to this destination without spending their attempts", "destination", t.Destination,
+				"failures", t.Failures, "sends", t.Sends, "window", w.breaker.window().String(), "cooldown", t.Cooldown.String())
+		}
+	case CircuitHalfOpen:
+		state.WithLabelValues(w.name, t.Destination).Set(float64(CircuitHalfOpen))
+		w.log.Info("circuit half-open: sending one probe", "destination", t.Destination)
+	default:
+		state.DeleteLabelValues(w.name, t.Destination)
+		w.log.Info("circuit closed: the destination answered the probe", "destination", t.Destination)
+	}
 }
 
 const (
@@ -479,6 +565,25 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, res store.Result
 		w.log.Error("publish result failed, delivery will be redelivered", logAttrs(res, "err", err)...)
 		_ = msg.NakWithDelay(time.Second)
 		return
+	}
+	switch {
+	case res.Status == store.StatusRetrying:
+		// Before the nak: the retry must find its count. A count that cannot be written
+		// costs the delivery an extra attempt, never one of its own.
+		actx, cancel := context.WithTimeout(ctx, w.cfg.PublishTimeout)
+		err := w.deps.Attempts.Record(actx, res.DeliveryID, res.Attempt)
+		cancel()
+		if err != nil {
+			w.log.Warn("record attempt count, the retry will repeat this attempt's number", logAttrs(res, "err", err)...)
+		}
+	case res.Attempt > 1:
+		// Settled for good: a redrive starts afresh. The bucket's TTL covers a failure here.
+		actx, cancel := context.WithTimeout(ctx, w.cfg.PublishTimeout)
+		err := w.deps.Attempts.Forget(actx, res.DeliveryID)
+		cancel()
+		if err != nil {
+			w.log.Debug("forget attempt count", logAttrs(res, "err", err)...)
+		}
 	}
 	if err := verb(); err != nil {
 		w.log.Warn("settle delivery", logAttrs(res, "status", res.Status, "err", err)...)

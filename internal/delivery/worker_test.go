@@ -82,13 +82,14 @@ func perAttempt(outs ...channel.Outcome) func(context.Context, channel.Notificat
 
 // env is a running worker on a real JetStream with the real stream definitions, and its fakes.
 type env struct {
-	js      jetstream.JetStream
-	nc      *nats.Conn
-	cons    jetstream.Consumer
-	ch      *fakeChannel
-	worker  *delivery.Worker
-	reg     *prometheus.Registry
-	metrics *delivery.Metrics
+	js       jetstream.JetStream
+	nc       *nats.Conn
+	cons     jetstream.Consumer
+	ch       *fakeChannel
+	worker   *delivery.Worker
+	reg      *prometheus.Registry
+	metrics  *delivery.Metrics
+	attempts *delivery.KVAttempts
 }
 
 // newEnv starts NATS, applies the topology and creates the channel's consumer as app.go does,
@@ -114,8 +115,12 @@ func newEnv(t *testing.T, attempts int, sendTimeout time.Duration) *env {
 	if err != nil {
 		t.Fatalf("create consumer: %v", err)
 	}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, delivery.AttemptsBucketConfig("herald", 1))
+	if err != nil {
+		t.Fatalf("attempts bucket: %v", err)
+	}
 	reg := prometheus.NewRegistry()
-	return &env{js: js, nc: nc, cons: cons, reg: reg, metrics: delivery.NewMetrics(reg)}
+	return &env{js: js, nc: nc, cons: cons, reg: reg, metrics: delivery.NewMetrics(reg), attempts: delivery.NewKVAttempts(kv)}
 }
 
 // setup starts a worker with cfg whose channel answers with outcome.
@@ -136,8 +141,9 @@ func setup(t *testing.T, cfg delivery.Config, outcome func(context.Context, chan
 		Destinations: delivery.StaticDestinations{
 			destID: {ID: destID, Channel: chName, URL: "https://example.com/hook"},
 		},
-		Metrics: e.metrics,
-		Logger:  obs.Discard(),
+		Attempts: e.attempts,
+		Metrics:  e.metrics,
+		Logger:   obs.Discard(),
 	})
 	if err := e.worker.Start(t.Context()); err != nil {
 		t.Fatalf("start worker: %v", err)
@@ -508,17 +514,6 @@ func TestDeadLetters(t *testing.T) {
 			wantError:    "service unavailable",
 			wantReason:   "gave up after 3 attempts: service unavailable",
 		},
-		{
-			name:         "unknown destination",
-			attempts:     2,
-			dest:         "not-configured",
-			outcomes:     []channel.Outcome{channel.Sent(200)},
-			wantSends:    0,
-			wantStatuses: []store.Status{store.StatusRetrying, store.StatusDead},
-			wantDead:     store.StatusDead,
-			wantError:    `destination "not-configured" is not configured on this worker`,
-			wantReason:   `gave up after 2 attempts: destination "not-configured" is not configured on this worker`,
-		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -736,16 +731,17 @@ func TestStopWaitsForSendsInFlight(t *testing.T) {
 	}
 }
 
-// TestBackAfterLastAttemptIsNotSentAgain: a delivery that comes back after its last attempt
-// (its worker stopped between sending and settling it) is dead-lettered without another send.
-func TestBackAfterLastAttemptIsNotSentAgain(t *testing.T) {
+// TestUnsettledHandoutsSpendNoAttempt: a delivery that workers took and never settled (they
+// were killed mid-send) comes back on its first attempt: only a send whose outcome was
+// recorded spends one. With a single attempt configured it is still sent, and delivered.
+func TestUnsettledHandoutsSpendNoAttempt(t *testing.T) {
 	t.Parallel()
-	const attempts = 2
+	const attempts = 1
 	e := newEnv(t, attempts, 100*time.Millisecond) // AckWait 200ms
 	m, id := newDelivery(t, destID)
 	e.publishMsg(t, m)
-	// Two deliveries nobody settles, as from workers killed mid-send.
-	for got := 0; got < attempts; {
+	// Three deliveries nobody settles, as from workers killed mid-send.
+	for got := 0; got < 3; {
 		batch, err := e.cons.Fetch(1, jetstream.FetchMaxWait(2*time.Second))
 		if err != nil {
 			t.Fatal(err)
@@ -760,6 +756,7 @@ func TestBackAfterLastAttemptIsNotSentAgain(t *testing.T) {
 		Publisher:    e.js,
 		Channel:      e.ch,
 		Destinations: delivery.StaticDestinations{destID: {ID: destID, Channel: chName, URL: "https://example.com/hook"}},
+		Attempts:     e.attempts,
 		Metrics:      e.metrics,
 		Logger:       obs.Discard(),
 	})
@@ -769,14 +766,65 @@ func TestBackAfterLastAttemptIsNotSentAgain(t *testing.T) {
 	t.Cleanup(w.Stop)
 
 	rs := e.waitResults(t, id, 1)
-	if rs[0].Status != store.StatusDead || rs[0].Attempt != attempts+1 {
-		t.Errorf("result = %+v, want dead on attempt %d", rs[0], attempts+1)
+	if rs[0].Status != store.StatusDelivered || rs[0].Attempt != 1 {
+		t.Errorf("result = %+v, want delivered on attempt 1", rs[0])
 	}
 	e.waitSettled(t)
-	if n := len(e.ch.Sends()); n != 0 {
-		t.Errorf("sent %d times after the last attempt, want none", n)
+	if s := e.ch.Sends(); len(s) != 1 || s[0].attempt != 1 {
+		t.Errorf("sends %+v, want one, attempt 1", s)
 	}
-	if dead := e.streamMsgs(t, broker.StreamDead); len(dead) != 1 {
-		t.Errorf("%d dead letters, want 1", len(dead))
+	if dead := e.streamMsgs(t, broker.StreamDead); len(dead) != 0 {
+		t.Errorf("%d dead letters, want none", len(dead))
+	}
+}
+
+// TestRetryOnAnotherWorkerKeepsItsCount: the attempt count lives in JetStream, not in the
+// worker: a retry picked up by a second worker process is on attempt 2 there, and the
+// delivery still dies after exactly its attempts.
+func TestRetryOnAnotherWorkerKeepsItsCount(t *testing.T) {
+	t.Parallel()
+	const attempts = 3
+	e := newEnv(t, attempts, time.Second)
+	chans := []*fakeChannel{
+		{outcome: perAttempt(channel.RetryLater(503, 0, "unavailable"))},
+		{outcome: perAttempt(channel.RetryLater(503, 0, "unavailable"))},
+	}
+	for _, ch := range chans {
+		w := delivery.New(delivery.Config{Attempts: attempts, SendTimeout: time.Second,
+			Backoff: delivery.Backoff{Delays: []time.Duration{20 * time.Millisecond}}}, delivery.Deps{
+			Consumer:     e.cons,
+			Publisher:    e.js,
+			Channel:      ch,
+			Destinations: delivery.StaticDestinations{destID: {ID: destID, Channel: chName, URL: "https://example.com/hook"}},
+			Attempts:     e.attempts,
+			Metrics:      e.metrics,
+			Logger:       obs.Discard(),
+		})
+		if err := w.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(w.Stop)
+	}
+	ids := map[string]bool{}
+	for range 20 {
+		id, _ := e.publish(t, destID)
+		ids[id] = true
+	}
+	testutil.WaitFor(t, waitLong, "every delivery to die", func() bool {
+		return len(e.streamMsgs(t, broker.StreamDead)) == len(ids)
+	})
+	e.waitSettled(t)
+	perDelivery := map[string][]int{}
+	for _, ch := range chans {
+		for _, s := range ch.Sends() {
+			perDelivery[s.deliveryID] = append(perDelivery[s.deliveryID], s.attempt)
+		}
+	}
+	for id := range ids {
+		got := perDelivery[id]
+		slices.Sort(got)
+		if !slices.Equal(got, []int{1, 2, 3}) {
+			t.Errorf("delivery %s was sent as attempts %v, want [1 2 3]", id, got)
+		}
 	}
 }

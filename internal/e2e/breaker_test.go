@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"context"
+	"hash/fnv"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,46 +14,150 @@ import (
 	"github.com/heraldhq/herald/sdk"
 )
 
-// TestDeadEndpointTripsItsCircuitOnly: an endpoint that keeps failing stops receiving
-// requests once its circuit opens, its deliveries still end in DEAD after their attempts,
-// and a healthy endpoint on the same channel is not slowed.
-func TestDeadEndpointTripsItsCircuitOnly(t *testing.T) {
+// TestSomeBadEventsNeverDeadLetterABusyDestination is the case a new user hit: 500 events to
+// one webhook destination, a tenth of them answered 500 twice before succeeding, three
+// retries with short backoff. The destination answers most sends, so its circuit must not
+// open, and with three retries for two failures nothing may end in DEAD.
+func TestSomeBadEventsNeverDeadLetterABusyDestination(t *testing.T) {
 	t.Parallel()
 	n := testutil.StartNATS(t)
 	dbURL := testutil.NewDatabase(t)
-	down := webhooktest.NewReceiver(t, "")
-	down.Always(http.StatusServiceUnavailable)
-	up := webhooktest.NewReceiver(t, "")
-	e := baseEnv(t, n.URL(), dbURL, down.Destination("down"), up.Destination("up"))
-	e["NOTIFICATIONS_MAX_CONCURRENT"] = "4"
-	e["NOTIFICATIONS_RETRY_WORKERS"] = "4"
-	e["NOTIFICATIONS_MAX_RETRIES"] = "2"
-	e["NOTIFICATIONS_RETRY_BACKOFF"] = "50ms"
-	e["NOTIFICATIONS_CIRCUIT_THRESHOLD"] = "3"
-	e["NOTIFICATIONS_CIRCUIT_COOLDOWN"] = "300ms"
+	rcv := webhooktest.NewReceiver(t, "")
+	rcv.Respond(func(r *http.Request, _ []byte, attempt int) int {
+		h := fnv.New32a()
+		h.Write([]byte(r.Header.Get("webhook-id")))
+		if h.Sum32()%10 == 0 && attempt <= 2 {
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	})
+	e := baseEnv(t, n.URL(), dbURL, rcv.Destination("hook"))
+	e["NOTIFICATIONS_MAX_RETRIES"] = "3"
+	e["NOTIFICATIONS_RETRY_BACKOFF"] = "200ms,400ms,800ms"
+	// The breaker at its defaults, as the user ran it.
 	startFleet(t, e, wholeFleet)
 
-	nc, _ := jsFor(t, n)
+	nc, js := jsFor(t, n)
 	pub, _ := sdk.NewPublisher(nc)
-	events := mixedEvents(t, 40, "acme")
+	events := mixedEvents(t, 500, "acme")
 	publishAll(t, pub, events)
 
-	up.WaitForDelivered(t, len(events), time.Minute)
+	rcv.WaitForDelivered(t, len(events), 2*time.Minute)
 	db := ledger(t, dbURL)
-	testutil.WaitFor(t, time.Minute, "every delivery to the dead endpoint to end dead", func() bool {
-		return statusCounts(t, db)["dead"] == len(events)
+	testutil.WaitFor(t, time.Minute, "the ledger to show every delivery delivered", func() bool {
+		return statusCounts(t, db)["delivered"] == len(events)
 	})
-	// Without the breaker the dead endpoint would get 3 requests per event.
-	if got, without := down.Count(), 3*len(events); got > without/3 {
-		t.Errorf("the dead endpoint got %d requests; want far fewer than the %d it gets without a breaker", got, without)
+	if got := statusCounts(t, db); len(got) != 1 {
+		t.Errorf("ledger statuses %v, want every delivery delivered", got)
 	}
-	var held int
-	if err := db.QueryRow(context.Background(),
-		`SELECT COUNT(*) FROM notification_deliveries WHERE destination = 'down' AND last_error LIKE '%circuit open%'`).Scan(&held); err != nil {
+	if dead := deadMessages(t, js); len(dead) != 0 {
+		t.Errorf("%d dead letters, want none; the first says %q", len(dead), dead[0].Headers().Get("Herald-Dead-Reason"))
+	}
+	var failedTwice int
+	for _, reqs := range rcv.ByID() {
+		if len(reqs) == 3 {
+			failedTwice++
+		}
+	}
+	if failedTwice < 20 {
+		t.Errorf("only %d deliveries failed twice before succeeding: the test proves little", failedTwice)
+	}
+}
+
+// TestOpenCircuitHoldsWithoutSpendingAttempts: a destination goes down, its circuit opens,
+// and while it is open deliveries keep arriving for it. They are held, not sent and not
+// charged, so when the destination comes back they are all delivered. Only the deliveries
+// that really failed all their attempts before the circuit opened may be dead, each after
+// exactly its attempts; no dead letter is ever the breaker's doing. A healthy destination on
+// the same channel is not slowed.
+func TestOpenCircuitHoldsWithoutSpendingAttempts(t *testing.T) {
+	t.Parallel()
+	n := testutil.StartNATS(t)
+	dbURL := testutil.NewDatabase(t)
+	var down atomic.Bool
+	down.Store(true)
+	flaky := webhooktest.NewReceiver(t, "")
+	flaky.Respond(func(*http.Request, []byte, int) int {
+		if down.Load() {
+			return http.StatusServiceUnavailable
+		}
+		return http.StatusOK
+	})
+	up := webhooktest.NewReceiver(t, "")
+	e := baseEnv(t, n.URL(), dbURL, flaky.Destination("flaky"), up.Destination("up"))
+	e["NOTIFICATIONS_MAX_RETRIES"] = "1" // two attempts: little room, so a charged hold would show
+	e["NOTIFICATIONS_RETRY_BACKOFF"] = "50ms"
+	e["NOTIFICATIONS_CIRCUIT_THRESHOLD"] = "5"
+	e["NOTIFICATIONS_CIRCUIT_COOLDOWN"] = "500ms"
+	e["NOTIFICATIONS_CIRCUIT_MAX_COOLDOWN"] = "1s"
+	f := startFleet(t, e, wholeFleet)
+
+	nc, js := jsFor(t, n)
+	pub, _ := sdk.NewPublisher(nc)
+	first := mixedEvents(t, 10, "acme")
+	publishAll(t, pub, first)
+	testutil.WaitFor(t, time.Minute, "the flaky destination's circuit to open", func() bool {
+		return len(logLines(f.logs.String(), "circuit opened", `"destination":"flaky"`)) > 0
+	})
+	held := mixedEvents(t, 60, "acme")
+	publishAll(t, pub, held)
+	up.WaitForDelivered(t, len(first)+len(held), time.Minute)
+	// Let the circuit hold them through a failed probe or two, then bring the destination back.
+	testutil.WaitFor(t, time.Minute, "the circuit to reopen after a failed probe", func() bool {
+		return len(logLines(f.logs.String(), "circuit reopened", `"destination":"flaky"`)) > 0
+	})
+	down.Store(false)
+
+	db := ledger(t, dbURL)
+	total := len(first) + len(held)
+	testutil.WaitFor(t, 2*time.Minute, "every flaky delivery to be settled", func() bool {
+		var open int
+		if err := db.QueryRow(context.Background(), `SELECT COUNT(*) FROM notification_deliveries
+			WHERE destination = 'flaky' AND status IN ('delivered', 'dead', 'failed')`).Scan(&open); err != nil {
+			t.Fatal(err)
+		}
+		return open == total
+	})
+
+	byID := flaky.ByID()
+	for _, ev := range held {
+		id := ev.ID + ":flaky"
+		reqs := byID[id]
+		if len(reqs) == 0 || reqs[len(reqs)-1].Status != http.StatusOK {
+			t.Errorf("held delivery %s was not delivered (%d requests)", id, len(reqs))
+		}
+	}
+	rows, err := db.Query(context.Background(), `SELECT delivery_id, status, attempts, last_error
+		FROM notification_deliveries WHERE destination = 'flaky' AND status <> 'delivered'`)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if held == 0 {
-		t.Error("no delivery of the dead endpoint says it was held by the open circuit")
+	defer rows.Close()
+	var dead int
+	for rows.Next() {
+		var id, status, lastErr string
+		var attempts int
+		if err := rows.Scan(&id, &status, &attempts, &lastErr); err != nil {
+			t.Fatal(err)
+		}
+		dead++
+		if got := len(byID[id]); status != "dead" || attempts != 2 || got != 2 {
+			t.Errorf("delivery %s ended %s after %d attempts and %d requests; want dead after its 2 attempts, both sent", id, status, attempts, got)
+		}
+		if strings.Contains(lastErr, "circuit") {
+			t.Errorf("delivery %s died of the breaker: %q", id, lastErr)
+		}
 	}
-	t.Logf("dead endpoint: %d requests for %d deliveries; %d ended held by the circuit", down.Count(), len(events), held)
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if dead > len(first) {
+		t.Errorf("%d flaky deliveries dead; only the %d sent before the circuit opened could be", dead, len(first))
+	}
+	for _, m := range deadMessages(t, js) {
+		if r := m.Headers().Get("Herald-Dead-Reason"); strings.Contains(r, "circuit") {
+			t.Errorf("a dead letter blames the breaker: %q", r)
+		}
+	}
+	t.Logf("flaky destination: %d requests for %d deliveries, %d dead (sent before the circuit opened)", flaky.Count(), total, dead)
 }

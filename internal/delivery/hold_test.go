@@ -1,0 +1,118 @@
+package delivery_test
+
+import (
+	"context"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/internal/broker"
+	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/testutil"
+)
+
+// TestOpenCircuitHoldsWithoutSpendingAttempts: the first bug. A destination fails
+// enough to open its circuit; deliveries that arrive while it is open are held, not sent and
+// not charged an attempt, so with a single attempt configured every one of them is still
+// delivered once the probe finds the destination back. Only the sends that really failed end
+// in DEAD.
+func TestOpenCircuitHoldsWithoutSpendingAttempts(t *testing.T) {
+	t.Parallel()
+	var sends atomic.Int32
+	e := setup(t, delivery.Config{
+		Attempts: 1,
+		Breaker:  delivery.BreakerConfig{MinFailures: 3, FailureRate: 0.5, Cooldown: 300 * time.Millisecond},
+	}, func(context.Context, channel.Notification) channel.Outcome {
+		if sends.Add(1) <= 3 {
+			return channel.RetryLater(http.StatusServiceUnavailable, 0, "service unavailable")
+		}
+		return channel.Sent(http.StatusOK)
+	})
+	var failing []string
+	for range 3 {
+		id, _ := e.publish(t, destID)
+		failing = append(failing, id)
+	}
+	for _, id := range failing {
+		e.waitResults(t, id, 1)
+	}
+	testutil.WaitFor(t, waitLong, "the circuit to open", func() bool {
+		return counter(t, e.reg, "notifications_circuit_state", map[string]string{"destination": destID}) == float64(delivery.CircuitOpen)
+	})
+
+	var held []string
+	for range 10 {
+		id, _ := e.publish(t, destID)
+		held = append(held, id)
+	}
+	for _, id := range held {
+		rs := e.waitResults(t, id, 1)
+		if len(rs) != 1 || rs[0].Status != store.StatusDelivered || rs[0].Attempt != 1 {
+			t.Errorf("delivery %s: results %+v, want one, delivered on attempt 1", id, rs)
+		}
+	}
+	e.waitSettled(t)
+	if n := counter(t, e.reg, "notifications_held_total", map[string]string{"reason": "circuit_open"}); n == 0 {
+		t.Error("no delivery was held by the open circuit: the test proves nothing")
+	}
+	if got := len(e.streamMsgs(t, broker.StreamDead)); got != 3 {
+		t.Errorf("%d dead letters, want the 3 sends that failed", got)
+	}
+	if n := counter(t, e.reg, "notifications_circuit_state", map[string]string{"destination": destID}); n != 0 {
+		t.Errorf("circuit state %v after the probe succeeded, want no series (closed)", n)
+	}
+	if got := int(sends.Load()); got != 3+len(held) {
+		t.Errorf("%d sends, want %d: a held delivery is never sent while held", got, 3+len(held))
+	}
+}
+
+// TestRateLimitSpendsNoAttempt: a provider that keeps answering 429 past the in-place resends
+// holds the delivery; with one attempt configured it is still delivered when the limit lifts.
+func TestRateLimitSpendsNoAttempt(t *testing.T) {
+	t.Parallel()
+	var sends atomic.Int32
+	e := setup(t, delivery.Config{Attempts: 1}, func(context.Context, channel.Notification) channel.Outcome {
+		if sends.Add(1) <= 8 {
+			return channel.RetryLater(http.StatusTooManyRequests, 10*time.Millisecond, "rate limited")
+		}
+		return channel.Sent(http.StatusOK)
+	})
+	id, _ := e.publish(t, destID)
+	rs := e.waitResults(t, id, 1)
+	e.waitSettled(t)
+	if len(rs) != 1 || rs[0].Status != store.StatusDelivered || rs[0].Attempt != 1 {
+		t.Errorf("results %+v, want one, delivered on attempt 1", rs)
+	}
+	if n := counter(t, e.reg, "notifications_held_total", map[string]string{"reason": "rate_limited"}); n == 0 {
+		t.Error("the delivery was never held: the in-place resends covered every 429 and the test proves nothing")
+	}
+	if got := len(e.streamMsgs(t, broker.StreamDead)); got != 0 {
+		t.Errorf("%d dead letters, want none", got)
+	}
+}
+
+// TestUnknownDestinationIsHeld: a delivery to a destination this worker does not know (a
+// rolling deploy in progress) waits for a worker that does, instead of dying.
+func TestUnknownDestinationIsHeld(t *testing.T) {
+	t.Parallel()
+	e := setup(t, delivery.Config{
+		Attempts: 1,
+		Backoff:  delivery.Backoff{Delays: []time.Duration{10 * time.Millisecond}},
+	}, perAttempt(channel.Sent(http.StatusOK)))
+	id, _ := e.publish(t, "not-configured-yet")
+	testutil.WaitFor(t, waitLong, "the delivery to be held three times", func() bool {
+		return counter(t, e.reg, "notifications_held_total", map[string]string{"reason": "unknown_destination"}) >= 3
+	})
+	if rs := e.results(t, id); len(rs) != 0 {
+		t.Errorf("results %+v, want none: nothing was attempted", rs)
+	}
+	if got := len(e.streamMsgs(t, broker.StreamDead)); got != 0 {
+		t.Errorf("%d dead letters, want none", got)
+	}
+	if got := testutil.StreamMsgs(t, e.js, broker.StreamDeliveries); got != 1 {
+		t.Errorf("DELIVERIES holds %d messages, want the held one", got)
+	}
+}
