@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
+	"slices"
 	"strings"
 	"sync"
 	"text/template"
@@ -129,6 +130,19 @@ func (s *Set) Render(channel string, e *sdk.Event) (*Message, error) {
 		}
 	}
 	return cs.render(t, e, data, false)
+}
+
+// Types returns the event types that have a template of their own on at least one channel,
+// sorted: the seed types and the custom types of the operator's templates directory.
+func (s *Set) Types() []string {
+	var out []string
+	for _, cs := range s.channels {
+		for typ := range cs.byType {
+			out = append(out, typ)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // decodeGeneric decodes the data of a custom type, keeping numbers as written.
