@@ -20,6 +20,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/childproc"
+	"github.com/heraldhq/herald/internal/fleetproc"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/sdk"
 )
@@ -193,9 +194,9 @@ type sample struct {
 	rows    int64
 }
 
-func (h *harness) sample(ctx context.Context, f *fleet, db *pgx.Conn) sample {
+func (h *harness) sample(ctx context.Context, f *fleetproc.Fleet, db *pgx.Conn) sample {
 	s := sample{at: time.Now(), machine: childproc.MachineCPU()}
-	for _, p := range f.procs() {
+	for _, p := range f.Procs() {
 		s.procs = append(s.procs, p.Usage())
 	}
 	if h.nats != nil {
@@ -220,7 +221,7 @@ func (h *harness) pipeline(ctx context.Context, fanout, workers int, baseline fl
 	if err != nil {
 		return r, err
 	}
-	defer f.stop()
+	defer f.Stop()
 	db, err := pgx.Connect(ctx, h.dbURL)
 	if err != nil {
 		return r, err
@@ -285,7 +286,7 @@ func (h *harness) pipeline(ctx context.Context, fanout, workers int, baseline fl
 	r.Ratio = r.DeliveriesPerSecond / baseline
 	r.Saturation = latencies(arr, s0.at.UnixNano(), s1.at.UnixNano())
 	var herald time.Duration
-	procs := f.procs()
+	procs := f.Procs()
 	for i, p := range procs {
 		cpu := s1.procs[i].CPU - s0.procs[i].CPU
 		herald += cpu
@@ -368,8 +369,8 @@ func (h *harness) ledger(ctx context.Context) (Ledger, error) {
 	if err != nil {
 		return l, err
 	}
-	defer f.stop()
-	cpu0 := f.dispatcher.Usage().CPU
+	defer f.Stop()
+	cpu0 := f.Process("dispatcher").Usage().CPU
 	var first time.Time
 	var firstRows int64
 	want := int64(h.o.ledgerN)
@@ -387,7 +388,7 @@ func (h *harness) ledger(ctx context.Context) (Ledger, error) {
 		return l, err
 	}
 	secs := time.Since(first).Seconds()
-	cpu := f.dispatcher.Usage().CPU - cpu0
+	cpu := f.Process("dispatcher").Usage().CPU - cpu0
 	results := float64(want - firstRows)
 	l.Seconds = secs
 	l.ResultsPerSecond = results / secs
@@ -411,7 +412,7 @@ func (h *harness) inFlight(ctx context.Context) (InFlight, error) {
 	if err != nil {
 		return r, err
 	}
-	defer f.stop()
+	defer f.Stop()
 	release := h.recv.holdRequests()
 	defer release()
 	base := h.recv.delivered.Load()
@@ -424,7 +425,7 @@ func (h *harness) inFlight(ctx context.Context) (InFlight, error) {
 	}); err != nil {
 		return r, err
 	}
-	w := f.workers[0].Usage()
+	w := f.Process("worker-1").Usage()
 	r.Held = h.recv.inFlight.Load()
 	r.RSS = w.RSS
 	release()
@@ -432,7 +433,7 @@ func (h *harness) inFlight(ctx context.Context) (InFlight, error) {
 		return r, err
 	}
 	h.recv.take()
-	r.PeakRSS = f.workers[0].Usage().HWM
+	r.PeakRSS = f.Process("worker-1").Usage().HWM
 	return r, nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/heraldhq/herald/internal/channel"
 	"github.com/heraldhq/herald/internal/childproc"
 	"github.com/heraldhq/herald/internal/dispatch"
+	"github.com/heraldhq/herald/internal/fleetproc"
 	"github.com/heraldhq/herald/sdk"
 )
 
@@ -35,29 +36,6 @@ type harness struct {
 
 	asyncErrs atomic.Int64
 	runs      int
-}
-
-// fleet is one run's Herald processes.
-type fleet struct {
-	dispatcher *childproc.Process
-	workers    []*childproc.Process
-}
-
-func (f *fleet) procs() []*childproc.Process {
-	var out []*childproc.Process
-	if f.dispatcher != nil {
-		out = append(out, f.dispatcher)
-	}
-	return append(out, f.workers...)
-}
-
-func (f *fleet) stop() {
-	for _, w := range f.workers {
-		w.Stop(stopGrace)
-	}
-	if f.dispatcher != nil {
-		f.dispatcher.Stop(stopGrace)
-	}
 }
 
 // reset removes the streams, the idempotency bucket and the ledger's rows, so that every run
@@ -87,7 +65,7 @@ func (h *harness) destinations(n int) []channel.Destination {
 
 // startFleet starts the dispatcher (with the recorder) and workers channel-worker processes
 // for fanout destinations, and waits until each is consuming. extra overrides variables.
-func (h *harness) startFleet(ctx context.Context, fanout, workers int, extra map[string]string) (*fleet, error) {
+func (h *harness) startFleet(ctx context.Context, fanout, workers int, extra map[string]string) (*fleetproc.Fleet, error) {
 	h.runs++
 	dests, err := json.Marshal(h.destinations(fanout))
 	if err != nil {
@@ -105,62 +83,8 @@ func (h *harness) startFleet(ctx context.Context, fanout, workers int, extra map
 	for k, v := range extra {
 		vars[k] = v
 	}
-	var env []string
-	for k, v := range vars {
-		env = append(env, k+"="+v)
-	}
-	f := &fleet{}
-	logName := func(name string) string { return filepath.Join(h.dir, fmt.Sprintf("run%02d-%s.log", h.runs, name)) }
-	f.dispatcher, err = childproc.Start(childproc.Spec{Name: "dispatcher", Path: filepath.Join(h.bin, "dispatcher"), Env: env, LogFile: logName("dispatcher")})
-	if err != nil {
-		return nil, err
-	}
-	// The dispatcher applies the streams first; workers started at once would race it.
-	if err := h.waitConsuming(ctx, f, broker.StreamEvents, broker.ConsumerDispatcher, 1); err != nil {
-		f.stop()
-		return nil, err
-	}
-	for i := range workers {
-		name := "worker-" + strconv.Itoa(i+1)
-		w, err := childproc.Start(childproc.Spec{Name: name, Path: filepath.Join(h.bin, "channel-worker"), Args: []string{"--channel", "webhook"},
-			Env: env, LogFile: logName(name)})
-		if err != nil {
-			f.stop()
-			return nil, err
-		}
-		f.workers = append(f.workers, w)
-	}
-	if workers > 0 {
-		if err := h.waitConsuming(ctx, f, broker.StreamDeliveries, "deliver-webhook", workers); err != nil {
-			f.stop()
-			return nil, err
-		}
-	}
-	return f, nil
-}
-
-// waitConsuming waits until a consumer has pull requests waiting from n clients (a started
-// consume loop keeps one waiting), failing early if a process of the fleet exits.
-func (h *harness) waitConsuming(ctx context.Context, f *fleet, stream, consumer string, n int) error {
-	var exited *childproc.Process
-	err := childproc.WaitFor(ctx, 60*time.Second, fmt.Sprintf("%d consumers of %s on %s", n, consumer, stream), func() bool {
-		for _, p := range f.procs() {
-			if p.Exited() {
-				exited = p
-				return true
-			}
-		}
-		c, err := h.js.Consumer(ctx, stream, consumer)
-		if err != nil {
-			return false
-		}
-		info, err := c.Info(ctx)
-		return err == nil && info.NumWaiting >= n
-	})
-	if exited != nil {
-		return fmt.Errorf("%s exited at start: %v (log in %s)", exited.Name(), exited.Err(), h.dir)
-	}
-	return err
+	return fleetproc.Start(ctx, fleetproc.Config{Bin: h.bin, LogDir: h.dir, LogPrefix: fmt.Sprintf("run%02d-", h.runs),
+		Env: vars, Workers: workers, JetStream: h.js, StopGrace: stopGrace})
 }
 
 // payment is the benchmark's event payload: a seed type, so it is validated and routed as in

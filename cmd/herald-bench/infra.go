@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -19,7 +17,8 @@ import (
 
 	"github.com/heraldhq/herald/internal/broker/embedded"
 	"github.com/heraldhq/herald/internal/childproc"
-	"github.com/heraldhq/herald/internal/testutil"
+	"github.com/heraldhq/herald/internal/fleetproc"
+	"github.com/heraldhq/herald/internal/pgserver"
 )
 
 // serveNATS runs the embedded NATS server, as the fleet's single-machine default does, until
@@ -76,9 +75,8 @@ func startNATS(ctx context.Context, dir string) (*childproc.Process, string, err
 
 // buildBinaries builds the dispatcher and channel-worker commands into dir.
 func buildBinaries(ctx context.Context, dir string) error {
-	err := childproc.GoBuild(ctx, dir+string(os.PathSeparator), "./cmd/dispatcher", "./cmd/channel-worker")
-	if err != nil {
-		return fmt.Errorf("run herald-bench from the module root, or pass -bin: %w", err)
+	if err := fleetproc.Build(ctx, dir); err != nil {
+		return fmt.Errorf("run herald-bench from inside the module, or pass -bin: %w", err)
 	}
 	return nil
 }
@@ -89,44 +87,11 @@ func postgresServer(url string) (_ string, stop func(), err error) {
 	if url != "" {
 		return url, func() {}, nil
 	}
-	tb := &harnessTB{}
-	defer func() {
-		if r := recover(); r != nil {
-			f, ok := r.(harnessFatal)
-			if !ok {
-				panic(r)
-			}
-			tb.cleanup()
-			err = errors.New(string(f))
-		}
-	}()
-	pg := testutil.StartPostgres(tb)
-	return pg.URL("postgres"), tb.cleanup, nil
-}
-
-// harnessTB lends the test helpers' throwaway PostgreSQL to this command: it implements the
-// few testing.TB methods testutil.StartPostgres calls. The embedded testing.TB is nil: any
-// other method would panic, which a change to testutil would show at once.
-type harnessTB struct {
-	testing.TB
-	cleanups []func()
-}
-
-type harnessFatal string
-
-func (h *harnessTB) Helper()                   {}
-func (h *harnessTB) Name() string              { return "herald-bench" }
-func (h *harnessTB) Cleanup(f func())          { h.cleanups = append(h.cleanups, f) }
-func (h *harnessTB) Errorf(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }
-func (h *harnessTB) Logf(f string, a ...any)   { fmt.Fprintf(os.Stderr, f+"\n", a...) }
-func (h *harnessTB) Fatalf(f string, a ...any) { panic(harnessFatal(fmt.Sprintf(f, a...))) }
-func (h *harnessTB) Fatal(a ...any)            { panic(harnessFatal(fmt.Sprint(a...))) }
-
-func (h *harnessTB) cleanup() {
-	for i := len(h.cleanups) - 1; i >= 0; i-- {
-		h.cleanups[i]()
+	pg, err := pgserver.Start()
+	if err != nil {
+		return "", nil, err
 	}
-	h.cleanups = nil
+	return pg.URL("postgres"), pg.Close, nil
 }
 
 // resetLedger empties the ledger's tables, if they exist yet, between runs.
