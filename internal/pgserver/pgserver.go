@@ -8,27 +8,26 @@ package pgserver
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"testing"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/heraldhq/herald/internal/cmdtb"
 	"github.com/heraldhq/herald/internal/testutil"
 )
 
 // Server is a throwaway PostgreSQL server. Its methods are safe for concurrent use.
 type Server struct {
 	pg *testutil.Postgres
-	tb *commandTB
+	tb *cmdtb.TB
 }
 
 // Start starts a server, or explains how to install PostgreSQL when its binaries are missing.
 func Start() (*Server, error) {
-	tb := &commandTB{out: os.Stderr}
+	tb := cmdtb.New("pgserver", os.Stderr)
 	var pg *testutil.Postgres
-	if err := tb.run(func() { pg = testutil.StartPostgres(tb) }); err != nil {
-		tb.cleanup()
+	if err := tb.Run(func() { pg = testutil.StartPostgres(tb) }); err != nil {
+		tb.Close()
 		return nil, err
 	}
 	return &Server{pg: pg, tb: tb}, nil
@@ -52,54 +51,11 @@ func (s *Server) CreateDatabase(ctx context.Context, name string) (string, error
 
 // Stop shuts the server down (open sessions are ended) and waits until it has exited, as an
 // outage would; the data stays for Restart.
-func (s *Server) Stop() error { return s.tb.run(func() { s.pg.Stop(s.tb) }) }
+func (s *Server) Stop() error { return s.tb.Run(func() { s.pg.Stop(s.tb) }) }
 
 // Restart starts a stopped server again on the same port and data, and returns once it
 // accepts connections.
-func (s *Server) Restart() error { return s.tb.run(func() { s.pg.Start(s.tb) }) }
+func (s *Server) Restart() error { return s.tb.Run(func() { s.pg.Start(s.tb) }) }
 
 // Close stops the server and removes its files.
-func (s *Server) Close() { s.tb.cleanup() }
-
-// commandTB implements the few testing.TB methods that testutil's PostgreSQL calls, so that a
-// command can use it: Fatal stops the call in hand (see run) and the rest print. The embedded
-// testing.TB is nil: a method testutil starts to call would panic at once, in the first run of
-// a command, rather than misbehave.
-type commandTB struct {
-	testing.TB
-	out      io.Writer
-	cleanups []func()
-}
-
-// fatal carries a Fatal's message from the panic that stops the call to run.
-type fatal string
-
-func (c *commandTB) Helper()                   {}
-func (c *commandTB) Name() string              { return "pgserver" }
-func (c *commandTB) Cleanup(f func())          { c.cleanups = append(c.cleanups, f) }
-func (c *commandTB) Errorf(f string, a ...any) { fmt.Fprintf(c.out, f+"\n", a...) }
-func (c *commandTB) Logf(f string, a ...any)   { fmt.Fprintf(c.out, f+"\n", a...) }
-func (c *commandTB) Fatalf(f string, a ...any) { panic(fatal(fmt.Sprintf(f, a...))) }
-func (c *commandTB) Fatal(a ...any)            { panic(fatal(fmt.Sprint(a...))) }
-
-// run calls f and turns a Fatal inside it into an error.
-func (c *commandTB) run(f func()) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			msg, ok := r.(fatal)
-			if !ok {
-				panic(r)
-			}
-			err = fmt.Errorf("pgserver: %s", msg)
-		}
-	}()
-	f()
-	return nil
-}
-
-func (c *commandTB) cleanup() {
-	for i := len(c.cleanups) - 1; i >= 0; i-- {
-		c.cleanups[i]()
-	}
-	c.cleanups = nil
-}
+func (s *Server) Close() { s.tb.Close() }

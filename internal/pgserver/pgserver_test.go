@@ -56,17 +56,3 @@ func TestOutageAndRecovery(t *testing.T) {
 		t.Fatalf("after Restart: %v", err)
 	}
 }
-
-func TestFatalBecomesAnError(t *testing.T) {
-	tb := &commandTB{out: os.Stderr}
-	err := tb.run(func() { tb.Fatalf("no %s", "binaries") })
-	if err == nil || !strings.Contains(err.Error(), "no binaries") {
-		t.Errorf("run = %v, want the Fatal's message", err)
-	}
-	ran := false
-	tb.Cleanup(func() { ran = true })
-	tb.cleanup()
-	if !ran {
-		t.Error("cleanup did not run the registered function")
-	}
-}
