@@ -27,6 +27,18 @@ const (
 	StreamDead       = "DEAD"
 )
 
+// The streams' default size limits, as streams/*.json defines them; Topology.MaxBytes
+// overrides them (NOTIFICATIONS_<STREAM>_MAX_BYTES). Together they reserve 8 GiB of the
+// NATS server's JetStream storage. A full EVENTS drops its oldest events (it is the replay
+// log); the work queues and DEAD refuse new messages instead, so that nothing undelivered,
+// unrecorded or not yet redriven is ever dropped: publishers get an error and retry.
+const (
+	DefaultEventsMaxBytes     int64 = 4 << 30
+	DefaultDeliveriesMaxBytes int64 = 2 << 30
+	DefaultResultsMaxBytes    int64 = 1 << 30
+	DefaultDeadMaxBytes       int64 = 1 << 30
+)
+
 // The durable consumers of the fixed components.
 const (
 	ConsumerDispatcher = "dispatcher"
@@ -75,6 +87,10 @@ type Topology struct {
 	DuplicateWindow time.Duration
 	// Replicas overrides every stream's replica count when above zero (3 on a cluster).
 	Replicas int
+	// MaxBytes overrides the size limit of the streams it names (EVENTS, DELIVERIES,
+	// RESULTS, DEAD) with values above zero. Streams it does not name keep their
+	// definition's limit (DefaultEventsMaxBytes, ...).
+	MaxBytes map[string]int64
 }
 
 // Streams returns the stream definitions with the prefix and overrides applied.
@@ -97,6 +113,9 @@ func (t Topology) Streams() ([]jetstream.StreamConfig, error) {
 		}
 		if t.Replicas > 0 {
 			cfg.Replicas = t.Replicas
+		}
+		if b := t.MaxBytes[cfg.Name]; b > 0 {
+			cfg.MaxBytes = b
 		}
 		out = append(out, cfg)
 	}
@@ -173,7 +192,7 @@ func applyStream(ctx context.Context, js StreamManager, want jetstream.StreamCon
 			return applyStream(ctx, js, want)
 		}
 		if err != nil {
-			return fmt.Errorf("create stream %s: %w", want.Name, err)
+			return fmt.Errorf("create stream %s: %w", want.Name, storageHint(want, err))
 		}
 		return nil
 	}
@@ -190,7 +209,24 @@ func applyStream(ctx context.Context, js StreamManager, want jetstream.StreamCon
 		return fmt.Errorf("stream %s listens on %v, Herald needs %v: %w", want.Name, have.Subjects, want.Subjects, ErrStreamConflict)
 	}
 	if _, err := js.UpdateStream(ctx, want); err != nil {
-		return fmt.Errorf("update stream %s: %w", want.Name, err)
+		return fmt.Errorf("update stream %s: %w", want.Name, storageHint(want, err))
 	}
 	return nil
+}
+
+// The JetStream API's error codes for a stream whose max_bytes the server cannot reserve.
+const (
+	errCodeInsufficientResources    jetstream.ErrorCode = 10023
+	errCodeStorageResourcesExceeded jetstream.ErrorCode = 10047
+)
+
+// storageHint explains a refusal to reserve a stream's max_bytes: the server reserves every
+// stream's limit up front, and the sum must fit its JetStream storage.
+func storageHint(cfg jetstream.StreamConfig, err error) error {
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) || (apiErr.ErrorCode != errCodeInsufficientResources && apiErr.ErrorCode != errCodeStorageResourcesExceeded) {
+		return err
+	}
+	return fmt.Errorf("%w: the server cannot reserve max_bytes %d for it: lower NOTIFICATIONS_%s_MAX_BYTES, or give the server more JetStream storage (NOTIFICATIONS_EMBEDDED_MAX_STORAGE for the embedded server, max_file_store for others)",
+		err, cfg.MaxBytes, cfg.Name)
 }

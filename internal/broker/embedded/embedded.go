@@ -18,11 +18,39 @@ import (
 // reason instead of vanishing at the publisher's socket.
 const MaxPayload = 8 << 20
 
+// DefaultMaxStorage is the embedded server's JetStream storage limit unless
+// NOTIFICATIONS_EMBEDDED_MAX_STORAGE says otherwise: 10 GiB, room for the 8 GiB that the
+// streams' default limits reserve and for the idempotency record. Without a limit the
+// server would take three quarters of the free disk; with one, a flood of events fills the
+// streams to their own limits and stops there, instead of filling the machine's disk.
+const DefaultMaxStorage int64 = 10 << 30
+
+// Options configure the embedded server.
+type Options struct {
+	// DataDir holds the server's files, under DataDir/nats.
+	DataDir string
+	// Addr is where the server listens (host:port; port 0 picks a free one), so that other
+	// processes of the fleet and the publisher CLI can reach it.
+	Addr string
+	// MaxStorage is the JetStream storage limit in bytes. It must hold every stream's
+	// max_bytes, which the server reserves when it creates the stream. Defaults to
+	// DefaultMaxStorage.
+	MaxStorage int64
+}
+
 // Start starts an in-process NATS server with JetStream storing its files under
-// dataDir/nats, listening on addr (host:port; port 0 picks a free one) so that other
-// processes of the fleet and the publisher CLI can reach it. Shut it down with Shutdown and
-// WaitForShutdown.
+// dataDir/nats, listening on addr, with the default storage limit; see StartWith.
 func Start(dataDir, addr string, log *slog.Logger) (*server.Server, error) {
+	return StartWith(Options{DataDir: dataDir, Addr: addr}, log)
+}
+
+// StartWith starts an in-process NATS server with JetStream as opts say. Shut it down with
+// Shutdown and WaitForShutdown.
+func StartWith(o Options, log *slog.Logger) (*server.Server, error) {
+	dataDir, addr := o.DataDir, o.Addr
+	if o.MaxStorage <= 0 {
+		o.MaxStorage = DefaultMaxStorage
+	}
 	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("embedded nats address %q: %w", addr, err)
@@ -40,9 +68,11 @@ func Start(dataDir, addr string, log *slog.Logger) (*server.Server, error) {
 		Port:       port,
 		JetStream:  true,
 		StoreDir:   filepath.Join(dataDir, "nats"),
-		MaxPayload: MaxPayload,
-		NoSigs:     true,
-		NoLog:      true,
+		// JetStreamMaxStore, not a disk estimate: the limit is the same on every machine.
+		JetStreamMaxStore: o.MaxStorage,
+		MaxPayload:        MaxPayload,
+		NoSigs:            true,
+		NoLog:             true,
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {
@@ -53,6 +83,6 @@ func Start(dataDir, addr string, log *slog.Logger) (*server.Server, error) {
 		s.Shutdown()
 		return nil, fmt.Errorf("embedded nats did not become ready on %s", addr)
 	}
-	log.Info("embedded nats started", "url", s.ClientURL(), "store_dir", opts.StoreDir)
+	log.Info("embedded nats started", "url", s.ClientURL(), "store_dir", opts.StoreDir, "max_storage_bytes", o.MaxStorage)
 	return s, nil
 }
