@@ -3,6 +3,12 @@
 // destination to DELIVERIES, acking the event only once every one is stored. Malformed
 // events are dead-lettered with their reason; events already dispatched within the
 // idempotency window are acked and dropped.
+//
+// The envelope is checked strictly: size, UTF-8, nesting depth (MaxJSONDepth), JSON, the
+// CloudEvents attributes, the subject. The data of a seed type is not a reason to refuse
+// an event: it is read with sdk.DecodeDataLenient, and a field that cannot be interpreted,
+// or that breaks its type's rules, is logged and counted
+// (notifications_data_mismatch_total) while the event is dispatched as published.
 package dispatch
 
 import (
@@ -10,13 +16,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/obs"
 	"github.com/heraldhq/herald/internal/recorder"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/sdk"
@@ -60,6 +70,9 @@ type Deps struct {
 	Router      *Router
 	Metrics     *Metrics
 	Logger      *slog.Logger
+	// EventTypes bounds the event_type label of the metrics. Nil knows the seed types and
+	// herald.test only.
+	EventTypes *obs.EventTypes
 }
 
 // Dispatcher consumes EVENTS and fans each event out to DELIVERIES.
@@ -124,7 +137,7 @@ func (d *Dispatcher) handle(ctx context.Context, msg jetstream.Msg) {
 	start := time.Now()
 	defer func() { d.deps.Metrics.duration.Observe(time.Since(start).Seconds()) }()
 
-	ev, reject := d.validate(msg)
+	ev, bad, reject := d.validate(msg)
 	if reject != nil {
 		d.reject(ctx, msg, reject)
 		return
@@ -137,6 +150,7 @@ func (d *Dispatcher) handle(ctx context.Context, msg jetstream.Msg) {
 	if len(dests) == 0 {
 		d.log.Debug("no destination routed", attrs...)
 		d.deps.Metrics.events.WithLabelValues("unrouted").Inc()
+		d.reportMismatches(ev, bad)
 		_ = msg.Ack()
 		return
 	}
@@ -145,7 +159,8 @@ func (d *Dispatcher) handle(ctx context.Context, msg jetstream.Msg) {
 		d.retryLater(msg, fmt.Errorf("event metadata: %w", err), attrs...)
 		return
 	}
-	claimed, err := d.deps.Idempotency.Claim(ctx, ev.ID, md.Sequence.Stream)
+	key := eventKey(ev.Tenant(), ev.Source, ev.ID)
+	claimed, err := d.deps.Idempotency.Claim(ctx, key, md.Sequence.Stream)
 	if err != nil {
 		d.retryLater(msg, err, attrs...)
 		return
@@ -156,7 +171,7 @@ func (d *Dispatcher) handle(ctx context.Context, msg jetstream.Msg) {
 		_ = msg.Ack()
 		return
 	}
-	if err := d.fanOut(ctx, msg, ev, dests); err != nil {
+	if err := d.fanOut(ctx, msg, ev, key, dests); err != nil {
 		d.retryLater(msg, err, attrs...)
 		return
 	}
@@ -169,6 +184,7 @@ func (d *Dispatcher) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 	d.deps.Metrics.events.WithLabelValues("dispatched").Inc()
 	d.deps.Metrics.fanout.Add(float64(len(dests)))
+	d.reportMismatches(ev, bad)
 	if d.log.Enabled(ctx, slog.LevelDebug) {
 		d.log.Debug("event dispatched", append(attrs, "deliveries", len(dests))...)
 	}
@@ -180,27 +196,69 @@ type rejection struct {
 	Reason string
 }
 
-func (d *Dispatcher) validate(msg jetstream.Msg) (*sdk.Event, *rejection) {
+// validate checks the event strictly where a malformed one would harm the fleet or its
+// receivers (size, UTF-8, depth, JSON, attributes, subject), refusing it with a rejection,
+// and leniently where it would only read less well (the data of a seed type), returning
+// what of the data does not fit its type.
+func (d *Dispatcher) validate(msg jetstream.Msg) (*sdk.Event, []sdk.DataMismatch, *rejection) {
 	data := msg.Data()
 	if len(data) > d.cfg.MaxEventBytes {
-		return nil, &rejection{"size", fmt.Sprintf("event is %d bytes, over the limit of %d", len(data), d.cfg.MaxEventBytes)}
+		return nil, nil, &rejection{"size", fmt.Sprintf("event is %d bytes, over the limit of %d", len(data), d.cfg.MaxEventBytes)}
+	}
+	// The CloudEvents JSON format requires UTF-8. The decoders would replace invalid bytes
+	// in strings without a word, while webhooks carry the body as published.
+	if !utf8.Valid(data) {
+		return nil, nil, &rejection{"utf8", "invalid event: it is not valid UTF-8, which the CloudEvents JSON format requires"}
+	}
+	// Before any decoding, which recurses once per level.
+	if !depthWithin(data, MaxJSONDepth) {
+		return nil, nil, &rejection{"depth", fmt.Sprintf("invalid event: its JSON nests deeper than %d levels", MaxJSONDepth)}
 	}
 	ev, err := sdk.Decode(data)
-	if err == nil {
-		// A seed type's payload must fit it, or its channels cannot render it.
-		err = sdk.ValidateData(ev.Type, ev.Data)
-	}
 	if err != nil {
 		var ve *sdk.ValidationError
 		if errors.As(err, &ve) {
-			return nil, &rejection{ve.Field, ve.Error()}
+			return nil, nil, &rejection{ve.Field, ve.Error()}
 		}
-		return nil, &rejection{"json", err.Error()}
+		return nil, nil, &rejection{"json", err.Error()}
 	}
 	if want := ev.Subject(d.cfg.Prefix); msg.Subject() != want {
-		return nil, &rejection{"subject", fmt.Sprintf("invalid event: published on %q, but its tenantid and type say %q", msg.Subject(), want)}
+		return nil, nil, &rejection{"subject", fmt.Sprintf("invalid event: published on %q, but its tenantid and type say %q", msg.Subject(), want)}
 	}
-	return ev, nil
+	return ev, dataMismatches(ev), nil
+}
+
+// dataMismatches lists the fields of a seed type's data that do not fit the type: those
+// sdk.DecodeDataLenient cannot interpret, and the first that breaks the payload's own rules
+// (a required field missing, a negative amount). Neither stops the event: a webhook
+// receives it as published, and the renderer falls back to the generic layout for a field
+// it cannot interpret. Custom types have no rules to break.
+func dataMismatches(ev *sdk.Event) []sdk.DataMismatch {
+	p, bad, err := sdk.DecodeDataLenient(ev.Type, ev.Data)
+	if err != nil || len(bad) == 1 && bad[0].Field == "data" {
+		return bad
+	}
+	if err := p.Validate(); err != nil {
+		var ve *sdk.ValidationError // declared here: errors.As moves it to the heap
+		if errors.As(err, &ve) {
+			field := strings.TrimPrefix(ve.Field, "data.")
+			if !slices.ContainsFunc(bad, func(m sdk.DataMismatch) bool { return m.Field == field }) {
+				bad = append(bad, sdk.DataMismatch{Field: field, Reason: ve.Reason})
+			}
+		}
+	}
+	return bad
+}
+
+// reportMismatches logs and counts the fields of a dispatched event's data that do not fit
+// its type, so that the producer can be told; the field is a payload's JSON name, a
+// bounded label.
+func (d *Dispatcher) reportMismatches(ev *sdk.Event, bad []sdk.DataMismatch) {
+	for _, m := range bad {
+		d.log.Warn("event data does not fit its type", "event_id", ev.ID, "event_type", ev.Type,
+			"tenant_id", ev.Tenant(), "field", m.Field, "reason", m.Reason)
+		d.deps.Metrics.mismatch.WithLabelValues(d.deps.EventTypes.Label(ev.Type), m.Field).Inc()
+	}
 }
 
 // reject dead-letters a malformed event with its reason and terminates it. If DEAD cannot
@@ -228,7 +286,18 @@ func (d *Dispatcher) reject(ctx context.Context, msg jetstream.Msg, r *rejection
 // ledger, then waits for every acknowledgement. The deliveries go out asynchronously; the
 // pending records join those of other events in shared RESULTS messages (see
 // broker.Batcher), which saves JetStream a stored and consumed message per event.
-func (d *Dispatcher) fanOut(ctx context.Context, msg jetstream.Msg, ev *sdk.Event, dests []channel.Destination) error {
+//
+// A delivery's id (Herald-Delivery-Id, the webhook-id, Resend's Idempotency-Key) is
+// <event id>:<destination id>, a public contract. Its Nats-Msg-Id adds the event's key
+// (see eventKey), <event id>:<destination id>:<key>, so that DELIVERIES' duplicate window
+// drops the copies of one event's fan-out and never another tenant's event, or another
+// source's, that uses the same id. Such events share delivery ids, and so do their ledger
+// rows, which are keyed by delivery id: the second upserts the first's row of
+// notification_deliveries (tenant_id, event_type and created_at stay the first's; status and
+// attempts follow whichever attempt is latest) and its attempts are kept only for attempt
+// numbers the first has not recorded. Receivers that deduplicate on webhook-id, and Resend
+// on its Idempotency-Key, may drop the second within their own windows.
+func (d *Dispatcher) fanOut(ctx context.Context, msg jetstream.Msg, ev *sdk.Event, key string, dests []channel.Destination) error {
 	futures := make([]jetstream.PubAckFuture, 0, len(dests))
 	pending := make([][]byte, 0, len(dests))
 	now := time.Now().UTC()
@@ -238,7 +307,7 @@ func (d *Dispatcher) fanOut(ctx context.Context, msg jetstream.Msg, ev *sdk.Even
 		// The header names are canonical already: assigning them skips Header.Set's
 		// canonicalisation, one of the fan-out's costs per delivery.
 		m := &nats.Msg{Subject: d.subj.Deliver(dest.Channel, tenant), Data: msg.Data(), Header: nats.Header{
-			jetstream.MsgIDHeader:    {id},
+			jetstream.MsgIDHeader:    {id + ":" + key},
 			broker.HeaderDeliveryID:  {id},
 			broker.HeaderDestination: {dest.ID},
 			broker.HeaderEventID:     {ev.ID},

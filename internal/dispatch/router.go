@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/heraldhq/herald/internal/channel"
 	"github.com/heraldhq/herald/internal/config"
@@ -14,8 +15,15 @@ import (
 type Router struct {
 	routes []config.Route
 	dests  []channel.Destination
-	cache  sync.Map // event type -> []channel.Destination
+	cache  sync.Map     // event type -> []channel.Destination
+	cached atomic.Int64 // entries stored in cache since it was last cleared
 }
+
+// maxCachedTypes bounds the router's cache. Producers choose event types, and one that
+// invents a type per event must not grow the dispatcher's memory with them. Past this many
+// types the cache is cleared and refills with the types in use: a fleet's real types number
+// in the tens, and routing a type anew costs a few microseconds.
+const maxCachedTypes = 1024
 
 // NewRouter builds a router over the operator's destinations and rules.
 func NewRouter(dests []channel.Destination, routes []config.Route) *Router {
@@ -28,6 +36,13 @@ func (r *Router) Route(eventType string) []channel.Destination {
 		return v.([]channel.Destination)
 	}
 	out := r.route(eventType)
+	if r.cached.Add(1) > maxCachedTypes {
+		// Clear, not evict one by one: the cost is one re-route per type in use, and the
+		// reads on the hot path stay lock-free. Concurrent stores may leave a few more
+		// than the bound until the next clear.
+		r.cache.Clear()
+		r.cached.Store(1)
+	}
 	r.cache.Store(eventType, out)
 	return out
 }

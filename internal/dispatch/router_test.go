@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/heraldhq/herald/internal/channel"
@@ -71,5 +72,27 @@ func BenchmarkRoute(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		r.Route("payment.failed")
+	}
+}
+
+// TestRouterCacheIsBounded: producers choose event types, so the per-type cache must not
+// grow with every type they invent; routing stays right across evictions.
+func TestRouterCacheIsBounded(t *testing.T) {
+	t.Parallel()
+	r := NewRouter([]channel.Destination{{ID: "a", Channel: "webhook"}, {ID: "b", Channel: "slack"}},
+		[]config.Route{{Pattern: "payment.*", Targets: []string{"a"}}, {Pattern: "*", Targets: []string{"b"}}})
+	for i := range 5 * maxCachedTypes {
+		typ := "custom.t" + strconv.Itoa(i)
+		if got := r.Route(typ); len(got) != 1 || got[0].ID != "b" {
+			t.Fatalf("%s routed to %v", typ, got)
+		}
+		if got := r.Route("payment.failed"); len(got) != 2 {
+			t.Fatalf("payment.failed routed to %v after %d types", got, i)
+		}
+	}
+	n := 0
+	r.cache.Range(func(any, any) bool { n++; return true })
+	if n > maxCachedTypes {
+		t.Errorf("cache holds %d types, more than %d", n, maxCachedTypes)
 	}
 }
