@@ -6,12 +6,15 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"path"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/heraldhq/herald/internal/channel"
 	"github.com/heraldhq/herald/sdk"
@@ -77,6 +80,17 @@ type Config struct {
 	// MaxEventBytes is the largest event the dispatcher accepts (NOTIFICATIONS_MAX_EVENT_BYTES).
 	// Defaults to 1 MiB; larger events are dead-lettered with the reason.
 	MaxEventBytes int
+	// StreamMaxBytes caps the size of each stream, by name (EVENTS, DELIVERIES, RESULTS,
+	// DEAD), from NOTIFICATIONS_EVENTS_MAX_BYTES, NOTIFICATIONS_DELIVERIES_MAX_BYTES,
+	// NOTIFICATIONS_RESULTS_MAX_BYTES and NOTIFICATIONS_DEAD_MAX_BYTES: sizes such as 10GiB
+	// or 512MB, at least 1MiB. Defaults to 4GiB, 2GiB, 1GiB and 1GiB, as streams/ defines
+	// them. A full EVENTS drops its oldest events; the others refuse new messages.
+	StreamMaxBytes map[string]int64
+	// EmbeddedMaxStorage is the embedded NATS server's JetStream storage limit
+	// (NOTIFICATIONS_EMBEDDED_MAX_STORAGE). Defaults to 10GiB. The server reserves every
+	// stream's limit, so it must be more than StreamMaxBytes together; the rest holds the
+	// idempotency record.
+	EmbeddedMaxStorage int64
 	// Recorder enables the RESULTS-to-ledger recorder in the dispatcher process
 	// (NOTIFICATIONS_RECORDER_ENABLED). Defaults to true.
 	Recorder bool
@@ -219,6 +233,7 @@ func Load(getenv Getenv, defaultHTTPAddr string) (*Config, error) {
 	if c.IdempotencyWindow < time.Second {
 		l.fail("NOTIFICATIONS_IDEMPOTENCY_WINDOW", "must be at least 1s")
 	}
+	c.StreamMaxBytes, c.EmbeddedMaxStorage = l.storage(c.NATSURL == "")
 	c.Destinations, c.destVars = l.destinations()
 	c.Routes = l.routes(c.Destinations)
 	if l.err != nil {
@@ -338,6 +353,52 @@ func (l *loader) duration(name string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// size reads a size such as 10GiB, 512MB or 1048576 (bytes).
+func (l *loader) size(name string, def, min int64) int64 {
+	v := strings.TrimSpace(l.get(name))
+	if v == "" {
+		return def
+	}
+	n, err := humanize.ParseBytes(v)
+	if err != nil || n > math.MaxInt64 {
+		l.fail(name, fmt.Sprintf("%q is not a size such as 10GiB or 512MB", v))
+		return def
+	}
+	if int64(n) < min {
+		l.fail(name, fmt.Sprintf("%s is less than %s", humanize.IBytes(n), humanize.IBytes(uint64(min))))
+	}
+	return int64(n)
+}
+
+// storage reads the streams' size limits and the embedded server's storage, which must hold
+// them all: the server reserves each stream's limit when it creates the stream.
+func (l *loader) storage(embedded bool) (map[string]int64, int64) {
+	streams := []struct {
+		stream, name string
+		def          int64
+	}{
+		{"EVENTS", "NOTIFICATIONS_EVENTS_MAX_BYTES", 4 << 30},
+		{"DELIVERIES", "NOTIFICATIONS_DELIVERIES_MAX_BYTES", 2 << 30},
+		{"RESULTS", "NOTIFICATIONS_RESULTS_MAX_BYTES", 1 << 30},
+		{"DEAD", "NOTIFICATIONS_DEAD_MAX_BYTES", 1 << 30},
+	}
+	limits := make(map[string]int64, len(streams))
+	var sum int64
+	names := make([]string, 0, len(streams))
+	for _, s := range streams {
+		limits[s.stream] = l.size(s.name, s.def, 1<<20)
+		sum += limits[s.stream]
+		names = append(names, s.name)
+	}
+	const name = "NOTIFICATIONS_EMBEDDED_MAX_STORAGE"
+	storage := l.size(name, 10<<30, 1<<20)
+	if embedded && storage <= sum {
+		l.fail(name, fmt.Sprintf("%s cannot hold the streams' limits together (%s: %s), which the embedded server reserves; raise it or lower those",
+			humanize.IBytes(uint64(storage)), humanize.IBytes(uint64(sum)), strings.Join(names, ", ")))
+	}
+	return limits, storage
 }
 
 func (l *loader) durations(name, def string) []time.Duration {
