@@ -50,9 +50,10 @@ type Role struct {
 // embedded NATS server and the ledgers (PostgreSQL, SQLite). A channel worker needs neither,
 // and leaving them out keeps its binary, and its memory, small. Package parts provides them.
 type Parts struct {
-	// StartNATS starts the in-process NATS server with its files under dataDir, listening
-	// on addr. Required for Role.EmbeddedNATS.
-	StartNATS func(dataDir, addr string, log *slog.Logger) (EmbeddedServer, error)
+	// StartNATS starts the in-process NATS server with its files under dataDir and at most
+	// maxStorage bytes of JetStream storage, listening on addr. Required for
+	// Role.EmbeddedNATS.
+	StartNATS func(dataDir, addr string, maxStorage int64, log *slog.Logger) (EmbeddedServer, error)
 	// OpenLedger opens and migrates the ledger the configuration names. Required for
 	// Role.Dispatcher when the recorder runs, and for migrate.
 	OpenLedger func(ctx context.Context, cfg *config.Config) (store.Store, error)
@@ -81,6 +82,9 @@ type Process struct {
 	metrics  *delivery.Metrics
 	parts    Parts
 	stopOnce sync.Once
+
+	// eventTypes bounds the event_type label of every metric of the process.
+	eventTypes *obs.EventTypes
 }
 
 // HTTPAddr is the address the process's HTTP server listens on.
@@ -112,6 +116,13 @@ func Start(ctx context.Context, cfg *config.Config, role Role, log *slog.Logger)
 		if err != nil {
 			return nil, &config.Error{Var: "NOTIFICATIONS_TEMPLATES_DIR", Reason: err.Error()}
 		}
+		// Metrics name the types the operator names (exact routes, own templates); any
+		// other type a producer invents is "other".
+		named := templates.Types()
+		for _, r := range cfg.Routes {
+			named = append(named, r.Pattern)
+		}
+		p.eventTypes = obs.NewEventTypes(named...)
 		registry, err := all.Default(channel.NewHTTPClient(cfg.SendTimeout), templates, log)
 		if err != nil {
 			return nil, err
@@ -132,7 +143,8 @@ func Start(ctx context.Context, cfg *config.Config, role Role, log *slog.Logger)
 		if err != nil {
 			return nil, fmt.Errorf("jetstream: %w", err)
 		}
-		topo := broker.Topology{Prefix: cfg.SubjectPrefix, DuplicateWindow: cfg.DuplicateWindow, Replicas: cfg.StreamReplicas}
+		topo := broker.Topology{Prefix: cfg.SubjectPrefix, DuplicateWindow: cfg.DuplicateWindow, Replicas: cfg.StreamReplicas,
+			MaxBytes: cfg.StreamMaxBytes}
 		actx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		err = topo.Apply(actx, js)
 		cancel()
@@ -187,7 +199,7 @@ func (p *Process) connect(role Role) error {
 		if role.Parts.StartNATS == nil {
 			return errors.New("this binary does not embed a NATS server: set NOTIFICATIONS_NATS_URL")
 		}
-		s, err := role.Parts.StartNATS(p.cfg.DataDir, p.cfg.EmbeddedNATSAddr, p.log)
+		s, err := role.Parts.StartNATS(p.cfg.DataDir, p.cfg.EmbeddedNATSAddr, p.cfg.EmbeddedMaxStorage, p.log)
 		if err != nil {
 			return fmt.Errorf("NOTIFICATIONS_EMBEDDED_NATS_ADDR: %w", err)
 		}
@@ -239,6 +251,7 @@ func (p *Process) startDispatcher(ctx context.Context, js jetstream.JetStream, t
 		Router:      dispatch.NewRouter(cfg.Destinations, cfg.Routes),
 		Metrics:     dispatch.NewMetrics(reg),
 		Logger:      p.log,
+		EventTypes:  p.eventTypes,
 	})
 	if err := d.Start(ctx); err != nil {
 		return err

@@ -23,8 +23,8 @@ func All() app.Parts {
 	return app.Parts{StartNATS: startNATS, OpenLedger: OpenLedger}
 }
 
-func startNATS(dataDir, addr string, log *slog.Logger) (app.EmbeddedServer, error) {
-	return embedded.Start(dataDir, addr, log)
+func startNATS(dataDir, addr string, maxStorage int64, log *slog.Logger) (app.EmbeddedServer, error) {
+	return embedded.StartWith(embedded.Options{DataDir: dataDir, Addr: addr, MaxStorage: maxStorage}, log)
 }
 
 // OpenLedger opens PostgreSQL when NOTIFICATIONS_DATABASE_URL is set, else the embedded
