@@ -27,9 +27,10 @@ const (
 	HeaderOriginalSubject = "Herald-Original-Subject"
 )
 
-// DeliveryID is the stable id of one event's delivery to one destination. It is the fan-out's
-// Nats-Msg-Id, so a dispatcher that crashes between publishing and acking cannot double-send,
-// and the webhook-id that receivers deduplicate on.
+// DeliveryID is the stable id of one event's delivery to one destination: the webhook-id that
+// receivers deduplicate on. The fan-out's Nats-Msg-Id extends it with the event's tenant and
+// source (see package dispatch), so a dispatcher that crashes between publishing and acking
+// cannot double-send, and another tenant's event of the same id is not taken for a copy.
 func DeliveryID(eventID, destinationID string) string { return eventID + ":" + destinationID }
 
 // Original is a message about to be dead-lettered, as consumed or as read back from its
