@@ -15,6 +15,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/channel/webhook"
 	"github.com/heraldhq/herald/internal/childproc"
 	"github.com/heraldhq/herald/internal/dispatch"
 	"github.com/heraldhq/herald/internal/fleetproc"
@@ -58,7 +59,7 @@ func (h *harness) destinations(n int) []channel.Destination {
 	out := make([]channel.Destination, n)
 	for i := range out {
 		id := "d" + strconv.Itoa(i)
-		out[i] = channel.Destination{ID: id, Channel: "webhook", URL: h.recv.url + "/hooks/" + id, Secret: h.secret}
+		out[i] = webhook.Destination(id, h.recv.url+"/hooks/"+id, h.secret)
 	}
 	return out
 }

@@ -15,15 +15,6 @@ import (
 	"github.com/heraldhq/herald/sdk"
 )
 
-// previewDestinations are stand-ins for the operator's destinations: preview sends nothing,
-// but each channel renders for a destination of its own kind.
-var previewDestinations = map[string]channel.Destination{
-	"discord": {ID: "discord", Channel: "discord", URL: "https://discord.com/api/webhooks/1/preview"},
-	"slack":   {ID: "slack", Channel: "slack", URL: "https://hooks.slack.com/services/T0/B0/preview"},
-	"email": {ID: "email", Channel: "email", URL: "https://api.resend.com", Secret: "re_preview",
-		From: "Herald <herald@example.com>", To: []string{"ops@example.com"}},
-}
-
 // preview renders an event for one channel, or every channel that renders, without sending.
 func preview(args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
 	var (
@@ -57,7 +48,7 @@ func preview(args []string, getenv func(string) string, stdin io.Reader, stdout 
 		}
 	}
 
-	set, err := render.Load(templates)
+	set, err := all.Templates(templates)
 	if err != nil {
 		return fmt.Errorf("templates (--templates, NOTIFICATIONS_TEMPLATES_DIR): %w", err)
 	}
@@ -78,14 +69,16 @@ func preview(args []string, getenv func(string) string, stdin io.Reader, stdout 
 		if !ok {
 			return usagef("preview: unknown channel %q (known: %s)", name, strings.Join(registry.Names(), ", "))
 		}
-		pv, ok := c.(channel.Previewer)
+		pv, ok := channel.As[channel.Previewer](c)
 		if !ok {
 			// The webhook channel sends the event itself.
 			fmt.Fprintf(stdout, "== %s: the event as published, signed\n%s\n", name, indent(raw))
 			continue
 		}
-		d := previewDestinations[name]
-		d.ID, d.Channel = name, name
+		// A stand-in for the operator's destination, of the channel's own kind: preview sends
+		// nothing.
+		prov, _ := registry.Provider(name)
+		d := channel.Destination{ID: name, Channel: name, Config: prov.PreviewConfig()}
 		p, err := pv.Preview(channel.Notification{DeliveryID: e.ID + ":" + name, Attempt: 1, Event: e, Raw: raw, Destination: d})
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)

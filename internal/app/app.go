@@ -25,7 +25,6 @@ import (
 	"github.com/heraldhq/herald/internal/dispatch"
 	"github.com/heraldhq/herald/internal/obs"
 	"github.com/heraldhq/herald/internal/recorder"
-	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -112,7 +111,7 @@ func Start(ctx context.Context, cfg *config.Config, role Role, log *slog.Logger)
 		log.Warn("notifications are disabled (NOTIFICATIONS_ENABLED=false): serving health and metrics only")
 	} else {
 		// Configuration mistakes first, before anything starts.
-		templates, err := render.Load(cfg.TemplatesDir)
+		templates, err := all.Templates(cfg.TemplatesDir)
 		if err != nil {
 			return nil, &config.Error{Var: "NOTIFICATIONS_TEMPLATES_DIR", Reason: err.Error()}
 		}

@@ -3,7 +3,6 @@ package channel
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -11,30 +10,25 @@ import (
 )
 
 // Destination is one place a channel delivers to: an operator's configured endpoint or a
-// tenant's own. Secret fields never leave the process: String masks them.
+// tenant's own. Its configuration is the channel's own typed one (see Provider); its secrets
+// never leave the process: String shows none, and Secrets lists them for masking.
 type Destination struct {
 	// ID names the destination; it is part of every delivery id.
 	ID string `json:"id"`
 	// Channel is the channel that delivers to it ("webhook", "discord", ...).
 	Channel string `json:"channel"`
-	// URL is the endpoint. It may carry a token (Discord and Slack webhook URLs do).
-	URL string `json:"url,omitempty"`
-	// Secret signs or authenticates requests (for webhooks a whsec_ secret, several
-	// separated by spaces during a rotation).
-	Secret string `json:"secret,omitempty"`
-	// Method is the HTTP method for webhooks. Defaults to POST.
-	Method string `json:"method,omitempty"`
-	// Headers are extra HTTP headers sent with every request.
-	Headers map[string]string `json:"headers,omitempty"`
-	// From is the sender for channels that address people (an email address, a phone number).
-	From string `json:"from,omitempty"`
-	// To lists recipients for channels that address people (email, SMS).
-	To []string `json:"to,omitempty"`
+	// Tenant owns the destination; empty for the operator's.
+	Tenant string `json:"tenant,omitempty"`
+	// Config is the channel's configuration of the destination, such as *slack.Config.
+	Config Config `json:"config,omitempty"`
 }
 
-// String describes the destination with its secrets and URL credentials masked.
+// String names the destination; it never shows its configuration.
 func (d Destination) String() string {
-	return fmt.Sprintf("%s/%s(%s)", d.Channel, d.ID, RedactURL(d.URL))
+	if d.Tenant != "" {
+		return d.Channel + "/" + d.Tenant + "/" + d.ID
+	}
+	return d.Channel + "/" + d.ID
 }
 
 // Notification is one delivery of one event to one destination.

@@ -28,34 +28,57 @@ func RedactURL(u string) string { return redact.URL(u) }
 func Redact(s string, secrets ...string) string { return redact.Text(s, secrets...) }
 
 // Secrets lists every string of the destination that must never appear in a reason, an error
-// or a log line, for use with Redact: the secret (whole, each rotation part, and each part
-// without its whsec_ prefix), the extra header values (they often carry Authorization
-// tokens), and the parts of the URL that RedactURL masks (password, query string and values,
-// path segments after the first two), both escaped and unescaped.
+// or a log line, for use with Redact: what its configuration's Secrets lists.
 func (d Destination) Secrets() []string {
+	if d.Config == nil {
+		return nil
+	}
+	return d.Config.Secrets()
+}
+
+// SecretsOf derives the strings to mask from a configuration's secrets, extra headers and
+// token-bearing URLs: each secret (whole, each space-separated rotation part, and each part
+// without its whsec_ prefix), the header values (they often carry Authorization tokens), and
+// the parts of each URL that RedactURL masks (password, query string and values, path
+// segments after the first two), both escaped and unescaped. Channels' configurations build
+// their Secrets with it.
+func SecretsOf(secrets []string, headers map[string]string, urls ...string) []string {
 	var out []string
 	add := func(s string, min int) {
 		if len(s) >= min && !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
-	add(d.Secret, minSecretLen)
-	for _, f := range strings.Fields(d.Secret) {
-		add(f, minSecretLen)
-		add(strings.TrimPrefix(f, sdk.WebhookSecretPrefix), minSecretLen)
+	for _, secret := range secrets {
+		add(secret, minSecretLen)
+		for _, f := range strings.Fields(secret) {
+			add(f, minSecretLen)
+			add(strings.TrimPrefix(f, sdk.WebhookSecretPrefix), minSecretLen)
+		}
 	}
-	for _, v := range d.Headers {
+	for _, v := range headers {
 		add(v, minSecretLen)
 		// "Bearer <token>", "Basic <credentials>": the credential alone too.
 		if fs := strings.Fields(v); len(fs) > 1 {
 			add(fs[len(fs)-1], minSecretLen)
 		}
 	}
-	p, err := url.Parse(d.URL)
+	for _, u := range urls {
+		urlSecrets(u, add)
+	}
+	return out
+}
+
+// urlSecrets adds the parts of u that RedactURL masks.
+func urlSecrets(u string, add func(string, int)) {
+	if u == "" {
+		return
+	}
+	p, err := url.Parse(u)
 	if err != nil {
 		// An unparsable URL is masked whole by RedactURL; mask it whole here as well.
-		add(d.URL, minSecretLen)
-		return out
+		add(u, minSecretLen)
+		return
 	}
 	if p.User != nil {
 		if pw, ok := p.User.Password(); ok {
@@ -81,7 +104,6 @@ func (d Destination) Secrets() []string {
 			add(un, minURLPartLen)
 		}
 	}
-	return out
 }
 
 // Redacted returns o with its reason passed through Redact with the given secrets. Channels

@@ -9,18 +9,14 @@ import (
 	"github.com/heraldhq/herald/internal/channel"
 )
 
-func TestDestinationSecrets(t *testing.T) {
+func TestSecretsOf(t *testing.T) {
 	t.Parallel()
-	d := channel.Destination{
-		ID:      "d",
-		Channel: "webhook",
-		URL:     "https://bob:pa55word@example.com/api/hooks/tok%2Fen123/more?sig=abc%2F123456&x=1",
-		Secret:  "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA whsec_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB",
-		Headers: map[string]string{"Authorization": "Bearer t0ken-value"},
-	}
-	got := d.Secrets()
+	const secret = "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA whsec_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+	d := channel.Destination{ID: "d", Channel: "webhook"}
+	got := channel.SecretsOf([]string{secret}, map[string]string{"Authorization": "Bearer t0ken-value"},
+		"https://bob:pa55word@example.com/api/hooks/tok%2Fen123/more?sig=abc%2F123456&x=1")
 	for _, want := range []string{
-		d.Secret,
+		secret,
 		"whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 		"whsec_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB", "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB",
 		"Bearer t0ken-value", "t0ken-value",

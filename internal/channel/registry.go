@@ -6,56 +6,68 @@ import (
 	"slices"
 )
 
-// Errors returned by NewRegistry and Registry.Validate; compare with errors.Is.
+// Errors of the registry.
 var (
-	// ErrDuplicateChannel means two channels share a name.
+	// ErrDuplicateChannel is returned when two providers share a name.
 	ErrDuplicateChannel = errors.New("duplicate channel name")
-	// ErrUnknownChannel means no registered channel has the requested name.
+	// ErrUnknownChannel is returned for a destination whose channel is not registered.
 	ErrUnknownChannel = errors.New("unknown channel")
 )
 
-// Registry maps channel names to channels. It is built once, explicitly (no init()
-// registration), and is read-only afterwards, so it is safe for concurrent use.
+// Registry holds the channels Herald knows: each provider and the sender built from it. It
+// is built once at start and only read afterwards, so it is safe for concurrent use.
 type Registry struct {
-	byName map[string]Channel
-	names  []string // sorted
+	providers map[string]Provider
+	channels  map[string]Channel
+	names     []string // sorted
 }
 
-// NewRegistry registers the given channels under their names. A nil channel, an empty name or
-// a name used twice is an error.
-func NewRegistry(chs ...Channel) (*Registry, error) {
-	r := &Registry{byName: make(map[string]Channel, len(chs))}
-	for i, ch := range chs {
-		if ch == nil {
-			return nil, fmt.Errorf("new channel registry: channel %d is nil", i)
+// NewRegistry builds every provider's sender with deps (see Build). Names must be unique
+// and non-empty.
+func NewRegistry(deps Deps, providers ...Provider) (*Registry, error) {
+	r := &Registry{providers: make(map[string]Provider, len(providers)), channels: make(map[string]Channel, len(providers))}
+	for i, p := range providers {
+		if p == nil {
+			return nil, fmt.Errorf("new channel registry: provider %d is nil", i)
 		}
-		name := ch.Name()
+		name := p.Name()
 		if name == "" {
-			return nil, fmt.Errorf("new channel registry: channel %d (%T) has no name", i, ch)
+			return nil, fmt.Errorf("new channel registry: provider %d (%T) has no name", i, p)
 		}
-		if _, dup := r.byName[name]; dup {
+		if _, dup := r.providers[name]; dup {
 			return nil, fmt.Errorf("new channel registry: %w: %q", ErrDuplicateChannel, name)
 		}
-		r.byName[name] = ch
+		ch, err := Build(p, deps)
+		if err != nil {
+			return nil, fmt.Errorf("new channel registry: %w", err)
+		}
+		r.providers[name] = p
+		r.channels[name] = ch
 		r.names = append(r.names, name)
 	}
 	slices.Sort(r.names)
 	return r, nil
 }
 
-// Get returns the channel registered under name.
+// Get returns the sender of the named channel.
 func (r *Registry) Get(name string) (Channel, bool) {
-	ch, ok := r.byName[name]
+	ch, ok := r.channels[name]
 	return ch, ok
 }
 
-// Names returns the registered names in sorted order. The slice is the caller's to keep.
+// Provider returns the named channel's provider.
+func (r *Registry) Provider(name string) (Provider, bool) {
+	p, ok := r.providers[name]
+	return p, ok
+}
+
+// Names returns the registered channel names, sorted. The slice is the caller's.
 func (r *Registry) Names() []string { return slices.Clone(r.names) }
 
-// Validate checks d with the channel named by d.Channel. The error wraps ErrUnknownChannel
-// if there is none, or the channel's own validation error, and never contains a secret.
+// Validate checks d against its channel: ErrUnknownChannel if the channel is not registered,
+// else the channel's own Validate.
 func (r *Registry) Validate(d Destination) error {
-	ch, ok := r.byName[d.Channel]
+	ch, ok := r.channels[d.Channel]
 	if !ok {
 		return fmt.Errorf("destination %s: %w %q", d, ErrUnknownChannel, d.Channel)
 	}

@@ -5,11 +5,12 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"math"
-	"net"
-	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/channel/all"
 	"github.com/heraldhq/herald/sdk"
 )
 
@@ -272,9 +274,7 @@ func (c *Config) VarOf(destinationID, field string) string {
 func (c *Config) Secrets() []string {
 	var out []string
 	for _, d := range c.Destinations {
-		if d.Secret != "" {
-			out = append(out, strings.Fields(d.Secret)...)
-		}
+		out = append(out, d.Secrets()...)
 	}
 	if c.AdminToken != "" {
 		out = append(out, c.AdminToken)
@@ -438,42 +438,38 @@ func (l *loader) jsonVar(name string, into any) bool {
 	return true
 }
 
-// destinations builds the operator's destinations from the per-channel variables of the
-// original design and from NOTIFICATIONS_DESTINATIONS.
+// destinations builds the operator's destinations: one per enabled channel, from each
+// channel's variables (see channel.Provider), plus those of NOTIFICATIONS_DESTINATIONS.
 func (l *loader) destinations() ([]channel.Destination, map[string]map[string]string) {
 	var out []channel.Destination
 	vars := map[string]map[string]string{}
-	if l.boolean("NOTIFICATIONS_WEBHOOK_ENABLED", false) {
-		d := channel.Destination{
-			ID:      "webhook",
-			Channel: "webhook",
-			URL:     l.required("NOTIFICATIONS_WEBHOOK_URL"),
-			Secret:  l.required("NOTIFICATIONS_WEBHOOK_SECRET"),
-			Method:  strings.ToUpper(l.str("NOTIFICATIONS_WEBHOOK_METHOD", "POST")),
+	providers := map[string]channel.Provider{}
+	for _, p := range all.Providers() {
+		providers[p.Name()] = p
+		spec := p.Spec()
+		cfg, err := channel.ConfigFromEnv(spec, l.get)
+		if err != nil {
+			var ve *channel.VarError
+			if errors.As(err, &ve) {
+				l.fail(ve.Var, ve.Reason)
+			} else {
+				l.fail(spec.EnabledVar, err.Error())
+			}
+			continue
 		}
-		l.jsonVar("NOTIFICATIONS_WEBHOOK_HEADERS", &d.Headers)
-		out = append(out, d)
-		vars[d.ID] = map[string]string{"": "NOTIFICATIONS_WEBHOOK_URL", "url": "NOTIFICATIONS_WEBHOOK_URL",
-			"secret": "NOTIFICATIONS_WEBHOOK_SECRET", "method": "NOTIFICATIONS_WEBHOOK_METHOD", "headers": "NOTIFICATIONS_WEBHOOK_HEADERS"}
+		if cfg == nil {
+			continue
+		}
+		out = append(out, channel.Destination{ID: p.Name(), Channel: p.Name(), Config: cfg})
+		v := map[string]string{"": spec.EnabledVar}
+		for _, f := range spec.Fields {
+			if f.Env != "" {
+				v[f.Name] = f.Env
+			}
+		}
+		vars[p.Name()] = v
 	}
-	if l.boolean("NOTIFICATIONS_DISCORD_ENABLED", false) {
-		out = append(out, channel.Destination{ID: "discord", Channel: "discord",
-			URL: l.required("NOTIFICATIONS_DISCORD_WEBHOOK_URL")})
-		vars["discord"] = map[string]string{"": "NOTIFICATIONS_DISCORD_WEBHOOK_URL"}
-	}
-	if l.boolean("NOTIFICATIONS_SLACK_ENABLED", false) {
-		out = append(out, channel.Destination{ID: "slack", Channel: "slack",
-			URL: l.required("NOTIFICATIONS_SLACK_WEBHOOK_URL")})
-		vars["slack"] = map[string]string{"": "NOTIFICATIONS_SLACK_WEBHOOK_URL"}
-	}
-	if l.boolean("NOTIFICATIONS_EMAIL_ENABLED", false) {
-		d, v := l.email()
-		out = append(out, d)
-		vars[d.ID] = v
-	}
-	var extra []channel.Destination
-	l.jsonVar("NOTIFICATIONS_DESTINATIONS", &extra)
-	out = append(out, extra...)
+	out = append(out, l.extraDestinations(providers)...)
 
 	seen := map[string]bool{}
 	for i, d := range out {
@@ -482,46 +478,64 @@ func (l *loader) destinations() ([]channel.Destination, map[string]map[string]st
 			l.fail("NOTIFICATIONS_DESTINATIONS", fmt.Sprintf("destination %d: id %q must be one token of letters, digits, '-' and '_'", i, d.ID))
 		case seen[d.ID]:
 			l.fail("NOTIFICATIONS_DESTINATIONS", fmt.Sprintf("destination id %q is used twice", d.ID))
-		case !sdk.ValidTenant(d.Channel):
-			l.fail("NOTIFICATIONS_DESTINATIONS", fmt.Sprintf("destination %q: channel %q is not a channel name", d.ID, d.Channel))
 		}
 		seen[d.ID] = true
 	}
 	return out, vars
 }
 
-// email builds the operator's email destination: through Resend (the default) or through an
-// SMTP server (NOTIFICATIONS_EMAIL_PROVIDER=smtp), whose address becomes an smtp:// URL.
-func (l *loader) email() (channel.Destination, map[string]string) {
-	d := channel.Destination{ID: "email", Channel: "email", From: l.required("NOTIFICATIONS_EMAIL_FROM")}
-	if !l.jsonVar("NOTIFICATIONS_EMAIL_TO", &d.To) || len(d.To) == 0 {
-		l.fail("NOTIFICATIONS_EMAIL_TO", "must be a JSON array of at least one address, e.g. [\"ops@example.com\"]")
+// extraDestinations reads NOTIFICATIONS_DESTINATIONS: a JSON array of destinations shaped as
+// the API's, {"id","channel","config":{...}}. An entry without "config" is read the way
+// earlier versions wrote them, with the configuration's fields beside id and channel and a
+// Discord or Slack webhook's URL as "url".
+func (l *loader) extraDestinations(providers map[string]channel.Provider) []channel.Destination {
+	const name = "NOTIFICATIONS_DESTINATIONS"
+	var raw []map[string]json.RawMessage
+	if !l.jsonVar(name, &raw) {
+		return nil
 	}
-	vars := map[string]string{"": "NOTIFICATIONS_EMAIL_ENABLED", "from": "NOTIFICATIONS_EMAIL_FROM", "to": "NOTIFICATIONS_EMAIL_TO"}
-	if l.oneOf("NOTIFICATIONS_EMAIL_PROVIDER", "resend", "resend", "smtp") == "resend" {
-		d.URL = l.str("NOTIFICATIONS_RESEND_API_URL", "https://api.resend.com")
-		d.Secret = l.required("NOTIFICATIONS_RESEND_API_KEY")
-		vars["url"], vars["secret"] = "NOTIFICATIONS_RESEND_API_URL", "NOTIFICATIONS_RESEND_API_KEY"
-		return d, vars
+	out := make([]channel.Destination, 0, len(raw))
+	for i, obj := range raw {
+		var id, ch string
+		if err := errors.Join(json.Unmarshal(orNull(obj["id"]), &id), json.Unmarshal(orNull(obj["channel"]), &ch)); err != nil {
+			l.fail(name, fmt.Sprintf("destination %d: id and channel must be strings", i))
+			return nil
+		}
+		p, ok := providers[ch]
+		if !ok {
+			l.fail(name, fmt.Sprintf("destination %q: channel %q is not built into Herald (known: %s)", id, ch, strings.Join(slices.Sorted(maps.Keys(providers)), ", ")))
+			return nil
+		}
+		spec := p.Spec()
+		cfgJSON, ok := obj["config"]
+		if !ok {
+			legacy := map[string]json.RawMessage{}
+			for k, v := range obj {
+				if k == "id" || k == "channel" {
+					continue
+				}
+				if _, has := spec.Field(k); !has && k == "url" {
+					k = "webhook_url"
+				}
+				legacy[k] = v
+			}
+			cfgJSON, _ = json.Marshal(legacy)
+		}
+		cfg, err := channel.DecodeConfig(spec, cfgJSON)
+		if err != nil {
+			l.fail(name, fmt.Sprintf("destination %q: %v", id, err))
+			return nil
+		}
+		out = append(out, channel.Destination{ID: id, Channel: ch, Config: cfg})
 	}
-	host := l.required("NOTIFICATIONS_SMTP_HOST")
-	port := l.integer("NOTIFICATIONS_SMTP_PORT", 587, 1)
-	if port > 65535 {
-		l.fail("NOTIFICATIONS_SMTP_PORT", fmt.Sprintf("%d is not a TCP port", port))
+	return out
+}
+
+func orNull(b json.RawMessage) json.RawMessage {
+	if b == nil {
+		return json.RawMessage("null")
 	}
-	defTLS := "starttls"
-	if port == 465 {
-		defTLS = "implicit"
-	}
-	u := url.URL{Scheme: "smtp", Host: net.JoinHostPort(host, strconv.Itoa(port)),
-		RawQuery: url.Values{"tls": {l.oneOf("NOTIFICATIONS_SMTP_TLS", defTLS, "starttls", "implicit", "none")}}.Encode()}
-	if user := l.str("NOTIFICATIONS_SMTP_USERNAME", ""); user != "" {
-		u.User = url.User(user)
-		d.Secret = l.required("NOTIFICATIONS_SMTP_PASSWORD")
-	}
-	d.URL = u.String()
-	vars["url"], vars["secret"] = "NOTIFICATIONS_SMTP_HOST", "NOTIFICATIONS_SMTP_PASSWORD"
-	return d, vars
+	return b
 }
 
 func (l *loader) required(name string) string {

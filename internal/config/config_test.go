@@ -2,7 +2,12 @@ package config
 
 import (
 	"errors"
+	"github.com/heraldhq/herald/internal/channel/all"
+	"github.com/heraldhq/herald/internal/channel/email"
+	"github.com/heraldhq/herald/internal/channel/slack"
+	"github.com/heraldhq/herald/internal/channel/webhook"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -48,23 +53,33 @@ func TestLoadOperatorDestinations(t *testing.T) {
 		"NOTIFICATIONS_WEBHOOK_SECRET":  "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 		"NOTIFICATIONS_WEBHOOK_METHOD":  "put",
 		"NOTIFICATIONS_WEBHOOK_HEADERS": `{"X-Team":"ops"}`,
-		"NOTIFICATIONS_DESTINATIONS":    `[{"id":"audit","channel":"webhook","url":"https://audit.example.com","secret":"whsec_abc"}]`,
+		"NOTIFICATIONS_DESTINATIONS":    `[{"id":"audit","channel":"webhook","url":"https://audit.example.com","secret":"whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"},{"id":"ops-slack","channel":"slack","config":{"webhook_url":"https://hooks.slack.com/services/T1/B1/abcdefabcdef"}}]`,
 		"NOTIFICATIONS_ROUTES":          `{"payment.*":["webhook"],"*":["audit"]}`,
 	}), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Destinations) != 2 || c.Destinations[0].Method != "PUT" || c.Destinations[0].Headers["X-Team"] != "ops" {
+	if len(c.Destinations) != 3 {
 		t.Fatalf("destinations = %+v", c.Destinations)
 	}
-	if got := c.Channels(); len(got) != 1 || got[0] != "webhook" {
+	if w := c.Destinations[0].Config.(*webhook.Config); !strings.EqualFold(w.Method, "PUT") || w.Headers["X-Team"] != "ops" {
+		t.Fatalf("webhook = %+v", w)
+	}
+	if a := c.Destinations[1].Config.(*webhook.Config); a.URL != "https://audit.example.com" {
+		t.Fatalf("audit (the earlier flat form) = %+v", a)
+	}
+	if sl := c.Destinations[2].Config.(*slack.Config); sl.WebhookURL != "https://hooks.slack.com/services/T1/B1/abcdefabcdef" {
+		t.Fatalf("slack (the API's form) = %+v", sl)
+	}
+	if got := c.Channels(); len(got) != 2 || got[0] != "webhook" || got[1] != "slack" {
 		t.Errorf("channels = %v", got)
 	}
 	if len(c.Routes) != 2 {
 		t.Errorf("routes = %v", c.Routes)
 	}
 	secrets := strings.Join(c.Secrets(), " ")
-	if !strings.Contains(secrets, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") || !strings.Contains(secrets, "whsec_abc") {
+	if !strings.Contains(secrets, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") || !strings.Contains(secrets, "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD") ||
+		!strings.Contains(secrets, "abcdefabcdef") {
 		t.Errorf("Secrets() misses a secret")
 	}
 }
@@ -144,22 +159,21 @@ func TestLoadEmailProviders(t *testing.T) {
 		return m
 	}
 	cases := []struct {
-		name       string
-		env        map[string]string
-		url        string
-		secret     string
-		secretVar  string
-		urlVarWant string
+		name      string
+		env       map[string]string
+		want      email.Config
+		secretVar string
 	}{
 		{"resend by default", with(map[string]string{"NOTIFICATIONS_RESEND_API_KEY": "re_123456789abc"}),
-			"https://api.resend.com", "re_123456789abc", "NOTIFICATIONS_RESEND_API_KEY", "NOTIFICATIONS_RESEND_API_URL"},
+			email.Config{Provider: "resend", ResendAPIKey: "re_123456789abc", ResendAPIURL: "https://api.resend.com"}, "NOTIFICATIONS_RESEND_API_KEY"},
 		{"smtp with STARTTLS and auth", with(map[string]string{"NOTIFICATIONS_EMAIL_PROVIDER": "smtp", "NOTIFICATIONS_SMTP_HOST": "mail.example.com",
 			"NOTIFICATIONS_SMTP_USERNAME": "herald", "NOTIFICATIONS_SMTP_PASSWORD": "hunter2hunter2"}),
-			"smtp://herald@mail.example.com:587?tls=starttls", "hunter2hunter2", "NOTIFICATIONS_SMTP_PASSWORD", "NOTIFICATIONS_SMTP_HOST"},
-		{"smtp on 465 is implicit TLS", with(map[string]string{"NOTIFICATIONS_EMAIL_PROVIDER": "smtp", "NOTIFICATIONS_SMTP_HOST": "mail.example.com", "NOTIFICATIONS_SMTP_PORT": "465"}),
-			"smtp://mail.example.com:465?tls=implicit", "", "NOTIFICATIONS_SMTP_PASSWORD", "NOTIFICATIONS_SMTP_HOST"},
+			email.Config{Provider: "smtp", SMTPHost: "mail.example.com", SMTPUsername: "herald", SMTPPassword: "hunter2hunter2", ResendAPIURL: "https://api.resend.com"},
+			"NOTIFICATIONS_SMTP_PASSWORD"},
+		{"smtp on 465", with(map[string]string{"NOTIFICATIONS_EMAIL_PROVIDER": "smtp", "NOTIFICATIONS_SMTP_HOST": "mail.example.com", "NOTIFICATIONS_SMTP_PORT": "465"}),
+			email.Config{Provider: "smtp", SMTPHost: "mail.example.com", SMTPPort: 465, ResendAPIURL: "https://api.resend.com"}, "NOTIFICATIONS_SMTP_PASSWORD"},
 		{"smtp to a local relay", with(map[string]string{"NOTIFICATIONS_EMAIL_PROVIDER": "smtp", "NOTIFICATIONS_SMTP_HOST": "127.0.0.1", "NOTIFICATIONS_SMTP_PORT": "1025", "NOTIFICATIONS_SMTP_TLS": "none"}),
-			"smtp://127.0.0.1:1025?tls=none", "", "NOTIFICATIONS_SMTP_PASSWORD", "NOTIFICATIONS_SMTP_HOST"},
+			email.Config{Provider: "smtp", SMTPHost: "127.0.0.1", SMTPPort: 1025, SMTPTLS: "none", ResendAPIURL: "https://api.resend.com"}, "NOTIFICATIONS_SMTP_PASSWORD"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -171,14 +185,18 @@ func TestLoadEmailProviders(t *testing.T) {
 				t.Fatalf("destinations = %+v", cfg.Destinations)
 			}
 			d := cfg.Destinations[0]
-			if d.Channel != "email" || d.URL != c.url || d.Secret != c.secret || d.From != base["NOTIFICATIONS_EMAIL_FROM"] || len(d.To) != 2 {
-				t.Errorf("destination = %+v, want url %s", d, c.url)
+			got := *d.Config.(*email.Config)
+			want := c.want
+			want.From, want.To = base["NOTIFICATIONS_EMAIL_FROM"], got.To
+			if d.Channel != "email" || !reflect.DeepEqual(got, want) || len(got.To) != 2 {
+				t.Errorf("destination = %+v, want %+v", got, want)
 			}
-			if v := cfg.VarOf(d.ID, "secret"); v != c.secretVar {
-				t.Errorf("VarOf(secret) = %s, want %s", v, c.secretVar)
+			field := "resend_api_key"
+			if c.want.Provider == "smtp" {
+				field = "smtp_password"
 			}
-			if v := cfg.VarOf(d.ID, "url"); v != c.urlVarWant {
-				t.Errorf("VarOf(url) = %s, want %s", v, c.urlVarWant)
+			if v := cfg.VarOf(d.ID, field); v != c.secretVar {
+				t.Errorf("VarOf(%s) = %s, want %s", field, v, c.secretVar)
 			}
 		})
 	}
@@ -195,6 +213,12 @@ func TestEveryVariableIsDocumented(t *testing.T) {
 	vars := regexp.MustCompile(`"(NOTIFICATIONS_[A-Z_]+)"`).FindAllStringSubmatch(string(src), -1)
 	if len(vars) < 30 {
 		t.Fatalf("found only %d variables in config.go", len(vars))
+	}
+	// Every channel's variables, from the channels themselves.
+	for _, p := range all.Providers() {
+		for _, v := range p.Spec().Vars() {
+			vars = append(vars, []string{v, v})
+		}
 	}
 	for _, doc := range []string{"../../.env.notifications.example", "../../README.md"} {
 		b, err := os.ReadFile(doc)

@@ -124,6 +124,8 @@ type Worker struct {
 	// raw is set when the channel sends the event as published (see RawSender): the worker
 	// then leaves Notification.Event nil instead of decoding every delivery.
 	raw bool
+	// paces is the channel's Pacer, if it paces its destinations.
+	paces channel.Pacer
 	// The channel's own series, looked up once rather than per send.
 	inFlight     prometheus.Gauge
 	sendDuration prometheus.Observer
@@ -142,7 +144,7 @@ type RawSender interface {
 func New(cfg Config, deps Deps) *Worker {
 	cfg = cfg.withDefaults()
 	name := deps.Channel.Name()
-	rs, ok := deps.Channel.(RawSender)
+	rs, ok := channel.As[RawSender](deps.Channel)
 	w := &Worker{
 		raw:          ok && rs.SendsRaw(),
 		inFlight:     deps.Metrics.inFlight.WithLabelValues(name),
@@ -156,6 +158,7 @@ func New(cfg Config, deps Deps) *Worker {
 		retries:      make(chan struct{}, cfg.RetryWorkers),
 		waiting:      make(chan struct{}, 16*cfg.MaxConcurrent),
 	}
+	w.paces, _ = channel.As[channel.Pacer](deps.Channel)
 	bc := cfg.Breaker
 	bc.ProbeTimeout = cmp.Or(bc.ProbeTimeout, cfg.SendTimeout)
 	w.breaker = &Breaker{BreakerConfig: bc, OnChange: w.circuitChanged}
@@ -301,7 +304,7 @@ func (w *Worker) paceOf(msg jetstream.Msg) channel.Pace {
 	if id == "" {
 		return channel.Pace{}
 	}
-	if p, ok := w.deps.Channel.(channel.Pacer); ok {
+	if p := w.paces; p != nil {
 		if dest, ok := w.deps.Destinations.Destination(id); ok {
 			return p.Pace(dest)
 		}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/channel/webhook"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/obs"
 	"github.com/heraldhq/herald/internal/store"
@@ -139,7 +140,7 @@ func setup(t *testing.T, cfg delivery.Config, outcome func(context.Context, chan
 		Publisher: e.js,
 		Channel:   e.ch,
 		Destinations: delivery.StaticDestinations{
-			destID: {ID: destID, Channel: chName, URL: "https://example.com/hook"},
+			destID: webhook.Destination(destID, "https://example.com/hook", ""),
 		},
 		Attempts: e.attempts,
 		Metrics:  e.metrics,
@@ -755,7 +756,7 @@ func TestUnsettledHandoutsSpendNoAttempt(t *testing.T) {
 		Consumer:     e.cons,
 		Publisher:    e.js,
 		Channel:      e.ch,
-		Destinations: delivery.StaticDestinations{destID: {ID: destID, Channel: chName, URL: "https://example.com/hook"}},
+		Destinations: delivery.StaticDestinations{destID: webhook.Destination(destID, "https://example.com/hook", "")},
 		Attempts:     e.attempts,
 		Metrics:      e.metrics,
 		Logger:       obs.Discard(),
@@ -795,7 +796,7 @@ func TestRetryOnAnotherWorkerKeepsItsCount(t *testing.T) {
 			Consumer:     e.cons,
 			Publisher:    e.js,
 			Channel:      ch,
-			Destinations: delivery.StaticDestinations{destID: {ID: destID, Channel: chName, URL: "https://example.com/hook"}},
+			Destinations: delivery.StaticDestinations{destID: webhook.Destination(destID, "https://example.com/hook", "")},
 			Attempts:     e.attempts,
 			Metrics:      e.metrics,
 			Logger:       obs.Discard(),

@@ -2,16 +2,6 @@ package render
 
 import "strings"
 
-// Channel names, as Render takes them and as the template directories are named.
-const (
-	ChannelDiscord = "discord"
-	ChannelSlack   = "slack"
-	ChannelEmail   = "email"
-)
-
-// Channels returns the channels Render knows, in a fixed order.
-func Channels() []string { return []string{ChannelDiscord, ChannelSlack, ChannelEmail} }
-
 // escaper makes event data safe for one channel's markup, and undoes it for the template
 // functions that must see the original text (upper, truncate, json ...).
 type escaper struct {
@@ -20,22 +10,11 @@ type escaper struct {
 	// plainFooter is true where the channel shows the footer as plain text, so that
 	// escaping it would print the escape characters.
 	plainFooter bool
+	// none is true where event data is not escaped at all (plain text).
+	none bool
 }
 
 func identity(s string) string { return s }
-
-func escaperFor(channel string) escaper {
-	switch channel {
-	case ChannelDiscord:
-		// https://discord.com/developers/docs/resources/message#embed-object: embed footers
-		// do not render markdown.
-		return escaper{esc: EscapeDiscord, unesc: unescapeDiscord, plainFooter: true}
-	case ChannelSlack:
-		return escaper{esc: EscapeSlack, unesc: unescapeSlack}
-	default:
-		return escaper{esc: identity, unesc: identity}
-	}
-}
 
 // slackEscaper and slackUnescaper follow
 // https://api.slack.com/reference/surfaces/formatting#escaping: only &, < and > are

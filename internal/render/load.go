@@ -1,7 +1,6 @@
 package render
 
 import (
-	"embed"
 	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
@@ -16,9 +15,6 @@ import (
 	"github.com/heraldhq/herald/sdk"
 )
 
-//go:embed templates
-var embedded embed.FS
-
 // Names of the files in a channel directory that are not per-type templates.
 const (
 	defaultFile    = "default.tmpl"
@@ -32,55 +28,72 @@ type source struct {
 	text string
 }
 
-// Load returns the embedded templates, with any file under dir (same layout:
-// <dir>/<channel>/<event type>.tmpl, <dir>/email/layout.html, <dir>/email/layout.txt)
-// replacing its embedded namesake; a file for a custom type (<dir>/discord/order.shipped.tmpl)
-// is used for that type. Files and directories whose names start with a dot are ignored;
-// any other file that does not fit the layout (an unknown channel directory, an unexpected
-// extension) is an error naming it. Every template is parsed and test-rendered with the
-// sample events: a type's template with its sample, default and custom-type templates with
-// every sample. An error names the file and, for a template error, the line. An empty dir
-// means the embedded templates alone.
-func Load(dir string) (*Set, error) {
+// Load loads the templates of the channels described by profiles, with any file under dir
+// (laid out as <dir>/<channel>/<event type>.tmpl, and <dir>/<channel>/layout.html and
+// layout.txt for a channel with layouts) replacing the profile's namesake; a file for a
+// custom type (<dir>/discord/order.shipped.tmpl) is used for that type. Files and directories
+// whose names start with a dot are ignored; any other file that does not fit the layout (a
+// directory that names no channel, an unexpected extension) is an error naming it. Every
+// template is parsed and test-rendered with the sample events: a type's template with its
+// sample, default and custom-type templates with every sample. An error names the file and,
+// for a template error, the line. An empty dir means the profiles' templates alone.
+func Load(dir string, profiles ...Profile) (*Set, error) {
 	sources := make(map[string]source) // by relative path, "discord/payment.failed.tmpl"
-	err := fs.WalkDir(embedded, "templates", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+	byName := make(map[string]Profile, len(profiles))
+	for _, p := range profiles {
+		if _, dup := byName[p.Channel]; dup || p.Channel == "" || p.Templates == nil {
+			return nil, fmt.Errorf("load templates: profile %q is unnamed, has no templates, or is given twice", p.Channel)
 		}
-		b, err := embedded.ReadFile(p)
+		byName[p.Channel] = p
+		err := fs.WalkDir(p.Templates, ".", func(fp string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := fs.ReadFile(p.Templates, fp)
+			if err != nil {
+				return err
+			}
+			rel := p.Channel + "/" + fp
+			sources[rel] = source{name: rel, text: string(b)}
+			return nil
+		})
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("load %s templates: %w", p.Channel, err)
 		}
-		rel := strings.TrimPrefix(p, "templates/")
-		sources[rel] = source{name: rel, text: string(b)}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("load embedded templates: %w", err)
 	}
 	if dir != "" {
-		if err := readOverrides(dir, sources); err != nil {
+		if err := readOverrides(dir, byName, sources); err != nil {
 			return nil, err
 		}
 	}
 	s := &Set{channels: make(map[string]*channelSet)}
-	for _, ch := range Channels() {
-		cs, err := buildChannel(ch, sources)
+	for _, p := range profiles {
+		cs, err := buildChannel(p, sources)
 		if err != nil {
 			return nil, err
 		}
-		s.channels[ch] = cs
+		s.channels[p.Channel] = cs
 	}
-	for _, ch := range Channels() {
-		if err := s.channels[ch].check(); err != nil {
+	for _, p := range profiles {
+		if err := s.channels[p.Channel].check(); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
 }
 
+// MustLoad is Load without an operator's directory, for templates embedded in the binary:
+// it panics if they do not load, which their tests forbid.
+func MustLoad(profiles ...Profile) *Set {
+	s, err := Load("", profiles...)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
 // readOverrides adds the files under dir to sources, checking that each fits the layout.
-func readOverrides(dir string, sources map[string]source) error {
+func readOverrides(dir string, profiles map[string]Profile, sources map[string]source) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return fmt.Errorf("load templates: %w", err)
@@ -97,8 +110,14 @@ func readOverrides(dir string, sources map[string]source) error {
 		if !fi.IsDir() {
 			return fmt.Errorf("load templates: %s: a file outside a channel directory (want %s/<channel>/<event type>.tmpl)", chDir, dir)
 		}
-		if !slices.Contains(Channels(), ent.Name()) {
-			return fmt.Errorf("load templates: %s: unknown channel directory %q (want one of %s)", chDir, ent.Name(), strings.Join(Channels(), ", "))
+		prof, ok := profiles[ent.Name()]
+		if !ok {
+			names := make([]string, 0, len(profiles))
+			for n := range profiles {
+				names = append(names, n)
+			}
+			slices.Sort(names)
+			return fmt.Errorf("load templates: %s: unknown channel directory %q (want one of %s)", chDir, ent.Name(), strings.Join(names, ", "))
 		}
 		files, err := os.ReadDir(chDir)
 		if err != nil {
@@ -109,7 +128,7 @@ func readOverrides(dir string, sources map[string]source) error {
 				continue
 			}
 			p := filepath.Join(chDir, f.Name())
-			if err := checkFileName(ent.Name(), f.Name()); err != nil {
+			if err := checkFileName(prof, f.Name()); err != nil {
 				return fmt.Errorf("load templates: %s: %w", p, err)
 			}
 			b, err := os.ReadFile(p)
@@ -123,14 +142,14 @@ func readOverrides(dir string, sources map[string]source) error {
 }
 
 // checkFileName reports whether name may stand in a channel's directory.
-func checkFileName(channel, name string) error {
-	if channel == ChannelEmail && (name == layoutHTMLFile || name == layoutTextFile) {
+func checkFileName(p Profile, name string) error {
+	if p.Layouts && (name == layoutHTMLFile || name == layoutTextFile) {
 		return nil
 	}
 	typ, ok := strings.CutSuffix(name, ".tmpl")
 	if !ok {
 		want := "<event type>.tmpl"
-		if channel == ChannelEmail {
+		if p.Layouts {
 			want += ", " + layoutHTMLFile + " or " + layoutTextFile
 		}
 		return fmt.Errorf("unexpected file (want %s)", want)
@@ -142,8 +161,9 @@ func checkFileName(channel, name string) error {
 }
 
 // buildChannel parses one channel's templates.
-func buildChannel(ch string, sources map[string]source) (*channelSet, error) {
-	cs := &channelSet{name: ch, esc: escaperFor(ch), byType: make(map[string]*typeTemplate)}
+func buildChannel(p Profile, sources map[string]source) (*channelSet, error) {
+	ch := p.Channel
+	cs := &channelSet{name: ch, esc: p.Markup.escaper(), layouts: p.Layouts, byType: make(map[string]*typeTemplate)}
 	fm := funcs(cs.esc)
 	rels := make([]string, 0, len(sources))
 	for rel := range sources {
@@ -155,15 +175,16 @@ func buildChannel(ch string, sources map[string]source) (*channelSet, error) {
 	for _, rel := range rels {
 		src := sources[rel]
 		file := path.Base(rel)
-		switch file {
-		case layoutHTMLFile:
+		switch {
+		case !p.Layouts:
+		case file == layoutHTMLFile:
 			t, err := htmltemplate.New(src.name).Funcs(layoutFuncs).Funcs(htmlFuncs).Parse(src.text)
 			if err != nil {
 				return nil, fmt.Errorf("load templates: %w", err)
 			}
 			cs.html, cs.htmlName = t, src.name
 			continue
-		case layoutTextFile:
+		case file == layoutTextFile:
 			t, err := template.New(src.name).Funcs(layoutFuncs).Parse(src.text)
 			if err != nil {
 				return nil, fmt.Errorf("load templates: %w", err)
@@ -196,7 +217,7 @@ func buildChannel(ch string, sources map[string]source) (*channelSet, error) {
 	if cs.def == nil {
 		return nil, fmt.Errorf("load templates: %s/%s is missing", ch, defaultFile)
 	}
-	if ch == ChannelEmail && (cs.html == nil || cs.text == nil) {
+	if p.Layouts && (cs.html == nil || cs.text == nil) {
 		return nil, fmt.Errorf("load templates: %s/%s or %s/%s is missing", ch, layoutHTMLFile, ch, layoutTextFile)
 	}
 	return cs, nil

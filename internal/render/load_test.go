@@ -39,7 +39,7 @@ func TestLoadOverrides(t *testing.T) {
 		".hidden/whatever": "ignored",
 		"slack/.swp":       "ignored",
 	})
-	s, err := Load(dir)
+	s, err := Load(dir, testProfiles()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestLoadSendTimeErrorNamesTemplate(t *testing.T) {
 		"slack/invoice.paid.tmpl": `{{define "title"}}Invoice paid{{end}}
 {{define "summary"}}{{with .Data.amount}}{{money . "USD"}}{{end}}{{end}}`,
 	})
-	s, err := Load(dir)
+	s, err := Load(dir, testProfiles()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestLoadErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			dir := overrideDir(t, tt.files)
-			_, err := Load(dir)
+			_, err := Load(dir, testProfiles()...)
 			if err == nil {
 				t.Fatal("Load succeeded")
 			}
@@ -150,7 +150,7 @@ func TestLoadErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Load(filepath.Join(t.TempDir(), "missing")); err == nil {
+	if _, err := Load(filepath.Join(t.TempDir(), "missing"), testProfiles()...); err == nil {
 		t.Error("Load of a missing directory succeeded")
 	}
 }

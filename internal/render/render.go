@@ -31,7 +31,7 @@ type Field struct {
 // text and so is not escaped, and the email's HTML, which html/template escapes. No string
 // is truncated: each channel applies its provider's limits.
 type Message struct {
-	// Channel is the channel rendered for ("discord", "slack", "email").
+	// Channel is the channel rendered for ("discord", "slack", "email", ...).
 	Channel string
 	// Type is the event type.
 	Type string
@@ -50,11 +50,12 @@ type Message struct {
 	Footer string
 	// Time is the event's time (zero if it has none).
 	Time time.Time
-	// Subject is the email subject; empty for other channels.
+	// Subject is the email subject; empty for channels without layouts.
 	Subject string
-	// HTML is the email's HTML document; empty for other channels.
+	// HTML is the email's HTML document; empty for channels without layouts.
 	HTML string
-	// Text is the plain-text version: the email's text part, Slack's fallback text.
+	// Text is the plain-text version: the email's text part; the title on channels without
+	// layouts (Slack's fallback text).
 	Text string
 }
 
@@ -72,7 +73,9 @@ type channelSet struct {
 	esc    escaper
 	byType map[string]*typeTemplate
 	def    *typeTemplate
-	// html and text are the email layouts; nil for other channels.
+	// layouts is set for channels whose messages are documents (email).
+	layouts bool
+	// html and text are the layouts; nil for other channels.
 	html     *htmltemplate.Template
 	htmlName string
 	text     *template.Template
@@ -87,13 +90,14 @@ type typeTemplate struct {
 	title, summary, fields, footer, subject *template.Template
 }
 
-// Default returns the embedded templates. It panics if they do not load, which tests forbid.
-func Default() *Set {
-	s, err := Load("")
-	if err != nil {
-		panic(err)
+// Channels returns the names of the channels the set renders for, sorted.
+func (s *Set) Channels() []string {
+	out := make([]string, 0, len(s.channels))
+	for name := range s.channels {
+		out = append(out, name)
 	}
-	return s
+	slices.Sort(out)
+	return out
 }
 
 // Render renders e for channel. The data of a seed type is read with
@@ -174,7 +178,7 @@ func (cs *channelSet) render(t *typeTemplate, e *sdk.Event, data any, strict boo
 	if t.generic {
 		v.raw = data
 	}
-	if cs.name != ChannelEmail {
+	if !cs.esc.none {
 		v.Data = escapeData(data, esc)
 	}
 
@@ -212,10 +216,9 @@ func (cs *channelSet) render(t *typeTemplate, e *sdk.Event, data any, strict boo
 	if m.Footer, err = cs.footer(t, e, v, exec); err != nil {
 		return nil, err
 	}
-	switch cs.name {
-	case ChannelSlack:
+	if !cs.layouts {
 		m.Text = m.Title
-	case ChannelEmail:
+	} else {
 		if m.Subject, err = exec(t.subject, v); err != nil {
 			return nil, err
 		}

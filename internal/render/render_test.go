@@ -86,7 +86,7 @@ func TestRenderSamples(t *testing.T) {
 						t.Errorf("slack text, subject, HTML = %q, %q, %q", m.Text, m.Subject, m.HTML)
 					}
 				case ChannelDiscord:
-					if m.Text != "" || m.Subject != "" || m.HTML != "" {
+					if m.Text != m.Title || m.Subject != "" || m.HTML != "" {
 						t.Errorf("discord text, subject, HTML = %q, %q, %q", m.Text, m.Subject, m.HTML)
 					}
 				}

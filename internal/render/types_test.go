@@ -16,7 +16,7 @@ func TestSetTypes(t *testing.T) {
 	}
 	s, err := Load(overrideDir(t, map[string]string{
 		"slack/order.shipped.tmpl": `{{define "title"}}Shipped{{end}}{{define "summary"}}{{.Type}}{{end}}`,
-	}))
+	}), testProfiles()...)
 	if err != nil {
 		t.Fatal(err)
 	}

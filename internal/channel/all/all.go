@@ -1,6 +1,6 @@
-// Package all wires every channel Herald ships into one registry. It is the only place that
-// knows them all: adding a channel means writing its package under internal/channel/ and
-// adding one line to Default.
+// Package all registers Herald's built-in channels: one line per channel, in Providers.
+// Configuration, rendering, the preview command and the documentation tests iterate the
+// providers listed here instead of naming channels.
 package all
 
 import (
@@ -16,25 +16,42 @@ import (
 	"github.com/heraldhq/herald/internal/render"
 )
 
-// Default returns a registry of every built-in channel, all sending through client (nil
-// means channel.NewHTTPClient(channel.DefaultTimeout)), rendering with templates (nil means
-// the embedded ones) and logging sends at debug level to log (nil discards).
+// Providers returns every built-in channel's provider, in the order of the documentation.
+func Providers() []channel.Provider {
+	return []channel.Provider{
+		webhook.Provider{},
+		discord.Provider{},
+		slack.Provider{},
+		email.Provider{},
+	}
+}
+
+// Profiles returns the render profiles of the providers that render.
+func Profiles(providers []channel.Provider) []render.Profile {
+	var out []render.Profile
+	for _, p := range providers {
+		if prof := p.Render(); prof != nil {
+			out = append(out, *prof)
+		}
+	}
+	return out
+}
+
+// Templates loads every built-in channel's templates, with an operator's directory of
+// overrides (empty for none).
+func Templates(dir string) (*render.Set, error) { return render.Load(dir, Profiles(Providers())...) }
+
+// Default builds the registry of the built-in channels: they send with client (nil means
+// channel.NewHTTPClient(channel.DefaultTimeout)), render with templates (nil means
+// Templates("")), and log each send at debug level to log (nil discards).
 func Default(client *http.Client, templates *render.Set, log *slog.Logger) (*channel.Registry, error) {
-	if client == nil {
-		client = channel.NewHTTPClient(channel.DefaultTimeout)
-	}
 	if templates == nil {
-		templates = render.Default()
+		var err error
+		if templates, err = Templates(""); err != nil {
+			return nil, err
+		}
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	r, err := channel.NewRegistry(
-		webhook.New(client, webhook.WithLogger(log)),
-		discord.New(client, templates, discord.WithLogger(log)),
-		slack.New(client, templates, slack.WithLogger(log)),
-		email.New(client, templates, email.WithLogger(log)),
-	)
+	r, err := channel.NewRegistry(channel.Deps{Client: client, Templates: templates, Logger: log}, Providers()...)
 	if err != nil {
 		return nil, fmt.Errorf("register built-in channels: %w", err)
 	}

@@ -19,16 +19,29 @@ type plain struct{ client *http.Client }
 
 func (plain) Name() string { return "plain" }
 
-func (plain) Validate(d channel.Destination) error {
-	if d.URL == "" {
+// plainConfig is the plain channel's configuration: a URL whose path holds a token.
+type plainConfig struct{ URL string }
+
+func (c *plainConfig) Validate() error {
+	if c.URL == "" {
 		return errors.Join(channel.ErrInvalidDestination, errors.New("url is required"))
 	}
 	return nil
 }
 
+func (c *plainConfig) Secrets() []string { return channel.SecretsOf(nil, nil, c.URL) }
+
+func (plain) Validate(d channel.Destination) error {
+	c, ok := d.Config.(*plainConfig)
+	if !ok {
+		return errors.Join(channel.ErrInvalidDestination, errors.New("not a plain configuration"))
+	}
+	return c.Validate()
+}
+
 func (p plain) Send(ctx context.Context, n channel.Notification) channel.Outcome {
 	secrets := n.Destination.Secrets()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.Destination.URL, bytes.NewReader(n.Raw))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.Destination.Config.(*plainConfig).URL, bytes.NewReader(n.Raw))
 	if err != nil {
 		return channel.Fail(0, "build request")
 	}
@@ -44,7 +57,7 @@ func TestSuiteAgainstPlainChannel(t *testing.T) {
 		New: func(t testing.TB, baseURL string, _ *slog.Logger) (channel.Channel, channel.Destination) {
 			c := channel.NewHTTPClient(5 * time.Second)
 			t.Cleanup(c.CloseIdleConnections)
-			return plain{client: c}, channel.Destination{ID: "p", Channel: "plain", URL: baseURL + "/api/hooks/" + token}
+			return plain{client: c}, channel.Destination{ID: "p", Channel: "plain", Config: &plainConfig{URL: baseURL + "/api/hooks/" + token}}
 		},
 		Secrets: []string{token},
 		Check: func(r *http.Request, body []byte) error {

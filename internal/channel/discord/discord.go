@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -38,12 +37,6 @@ const (
 // Option changes a Channel built by New.
 type Option func(*Channel)
 
-// WithLogger sets the logger that records each send at debug level, without secrets.
-// Defaults to a logger that discards everything.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *Channel) { c.log = l }
-}
-
 // WithPace sets the pace the channel reports for each webhook: one send every every, with
 // bursts of burst. A burst below 1 counts as 1; every at or below zero leaves sends unpaced.
 // Defaults to DefaultPaceEvery and DefaultPaceBurst.
@@ -67,7 +60,6 @@ func WithAllowedHosts(hosts ...string) Option {
 type Channel struct {
 	client *http.Client
 	tpl    *render.Set
-	log    *slog.Logger
 	pace   channel.Pace
 	hosts  []string
 }
@@ -78,24 +70,22 @@ var (
 	_ channel.Previewer = (*Channel)(nil)
 )
 
-// New returns the Discord channel, rendering with tpl (nil means render.Default()). It sends
+// New returns the Discord channel, rendering with tpl (nil means the embedded templates). It sends
 // with a copy of client that never follows redirects (nil means
 // channel.NewHTTPClient(channel.DefaultTimeout)); the client's Timeout, or the context given to
 // Send, bounds each send.
 func New(client *http.Client, tpl *render.Set, opts ...Option) *Channel {
 	if tpl == nil {
-		tpl = render.Default()
+		tpl = defaultTemplates()
 	}
 	c := &Channel{
 		client: channel.NoRedirects(client),
 		tpl:    tpl,
-		log:    slog.New(slog.DiscardHandler),
 		pace:   channel.Pace{Every: DefaultPaceEvery, Burst: DefaultPaceBurst},
 	}
 	for _, o := range opts {
 		o(c)
 	}
-	c.log = c.log.With("channel", Name)
 	return c
 }
 
@@ -108,10 +98,14 @@ func (c *Channel) Name() string { return Name }
 // anyway.
 func (c *Channel) Pace(d channel.Destination) channel.Pace {
 	p := c.pace
-	if t, err := c.parseURL(d.URL); err == nil {
+	var raw string
+	if cfg, err := configOf(d); err == nil {
+		raw = cfg.WebhookURL
+	}
+	if t, err := parseURL(raw, c.hosts); err == nil {
 		p.Key = Name + ":" + t.id
 	} else {
-		sum := sha256.Sum256([]byte(d.URL))
+		sum := sha256.Sum256([]byte(raw))
 		p.Key = Name + ":invalid:" + hex.EncodeToString(sum[:8])
 	}
 	return p
@@ -150,23 +144,14 @@ func (c *Channel) payload(n channel.Notification) ([]byte, *payload, error) {
 // Send posts one notification to the destination's webhook with ?wait=true, so that Discord
 // answers only once the message exists, and classifies the answer (see classify). It does not
 // retry. A destination that fails Validate, or an event that does not render, is a Permanent
-// outcome without a request. The reason never contains the webhook token.
+// outcome without a request.
 func (c *Channel) Send(ctx context.Context, n channel.Notification) channel.Outcome {
-	start := time.Now()
-	secrets := n.Destination.Secrets()
-	o := c.send(ctx, n, secrets)
-	if o.Reason != "" {
-		o = o.Redacted(secrets...)
-	}
-	channel.LogSend(ctx, c.log, n, o, start)
-	return o
-}
-
-func (c *Channel) send(ctx context.Context, n channel.Notification, secrets []string) channel.Outcome {
 	if err := c.Validate(n.Destination); err != nil {
 		return channel.Fail(0, err.Error())
 	}
-	t, _ := c.parseURL(n.Destination.URL) // valid: Validate passed
+	cfg, _ := configOf(n.Destination)     // valid: Validate passed
+	t, _ := parseURL(cfg.WebhookURL, nil) // likewise
+	secrets := cfg.Secrets()
 	body, _, err := c.payload(n)
 	if err != nil {
 		return channel.Fail(0, err.Error())
@@ -178,7 +163,7 @@ func (c *Channel) send(ctx context.Context, n channel.Notification, secrets []st
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
 		// The error quotes the URL; say only what is wrong.
-		return channel.Fail(0, "discord: cannot build request for "+channel.RedactURL(n.Destination.URL))
+		return channel.Fail(0, "discord: cannot build request for "+channel.RedactURL(cfg.WebhookURL))
 	}
 	req.Header["Content-Type"] = []string{ContentType}
 	req.Header["User-Agent"] = []string{UserAgent}

@@ -44,9 +44,11 @@ func TestDiscordConformance(t *testing.T) {
 	t.Parallel()
 	channeltest.Run(t, channeltest.Harness{
 		New: func(t testing.TB, baseURL string, logger *slog.Logger) (channel.Channel, channel.Destination) {
-			return discord.New(newClient(t), render.Default(), discord.WithLogger(logger)), channel.Destination{
-				ID: "ops-discord", Channel: discord.Name, URL: baseURL + "/api/webhooks/112233445566778899/" + testToken,
+			ch, err := channel.Build(discord.Provider{}, channel.Deps{Client: newClient(t), Logger: logger})
+			if err != nil {
+				t.Fatal(err)
 			}
+			return ch, discord.Destination("ops-discord", baseURL+"/api/webhooks/112233445566778899/"+testToken)
 		},
 		Secrets: []string{testToken},
 		Check: func(r *http.Request, body []byte) error {
@@ -89,8 +91,8 @@ func notification(t testing.TB, d channel.Destination, ev *sdk.Event) channel.No
 func TestSamplesAgainstFakeDiscord(t *testing.T) {
 	t.Parallel()
 	fake := discordtest.NewServer(t, discordtest.WithBucket(100, time.Minute))
-	ch := discord.New(newClient(t), render.Default())
-	d := fake.Destination("samples")
+	ch := discord.New(newClient(t), nil)
+	d := discord.Destination("samples", fake.WebhookURL())
 	samples := render.Samples()
 	for _, ev := range samples {
 		n := notification(t, d, ev)
@@ -132,14 +134,14 @@ func TestSamplesAgainstFakeDiscord(t *testing.T) {
 func TestSeverityColours(t *testing.T) {
 	t.Parallel()
 	fake := discordtest.NewServer(t, discordtest.WithBucket(100, time.Minute))
-	ch := discord.New(newClient(t), render.Default())
+	ch := discord.New(newClient(t), nil)
 	want := map[sdk.Severity]int{sdk.SeverityInfo: 0x3B82F6, sdk.SeverityWarning: 0xF59E0B, sdk.SeverityCritical: 0xEF4444}
 	for sev, colour := range want {
 		ev, err := sdk.New("order.shipped", "acme", json.RawMessage(`{"a":1}`), sdk.WithSeverity(sev))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if o := ch.Send(t.Context(), notification(t, fake.Destination("c"), ev)); o.Kind != channel.Delivered {
+		if o := ch.Send(t.Context(), notification(t, discord.Destination("c", fake.WebhookURL()), ev)); o.Kind != channel.Delivered {
 			t.Fatalf("%s: %+v", sev, o)
 		}
 		msgs := fake.Messages()
@@ -153,8 +155,8 @@ func TestRateLimited(t *testing.T) {
 	t.Parallel()
 	// A bucket of one per minute: the first send empties it, the second is refused.
 	fake := discordtest.NewServer(t, discordtest.WithBucket(1, time.Minute))
-	ch := discord.New(newClient(t), render.Default())
-	n := channeltest.SampleNotification(fake.Destination("rl"))
+	ch := discord.New(newClient(t), nil)
+	n := channeltest.SampleNotification(discord.Destination("rl", fake.WebhookURL()))
 
 	first := ch.Send(t.Context(), n)
 	if first.Kind != channel.Delivered {
@@ -239,8 +241,8 @@ func TestResponses(t *testing.T) {
 			t.Parallel()
 			fake := discordtest.NewServer(t)
 			fake.RespondNext(c.resp)
-			ch := discord.New(newClient(t), render.Default())
-			d := fake.Destination("r")
+			ch := discord.New(newClient(t), nil)
+			d := discord.Destination("r", fake.WebhookURL())
 			o := ch.Send(t.Context(), channeltest.SampleNotification(d))
 			if o.Kind != c.want || o.StatusCode != c.resp.Status {
 				t.Fatalf("outcome = %+v, want %s with status %d", o, c.want, c.resp.Status)
@@ -270,9 +272,10 @@ func TestResponses(t *testing.T) {
 func TestWrongTokenIsPermanent(t *testing.T) {
 	t.Parallel()
 	fake := discordtest.NewServer(t)
-	ch := discord.New(newClient(t), render.Default())
-	d := fake.Destination("wrong")
-	d.URL = strings.TrimSuffix(d.URL, fake.Webhook().Token) + "notTheRightToken123"
+	ch := discord.New(newClient(t), nil)
+	d := discord.Destination("wrong", fake.WebhookURL())
+	cfg := cfgOf(&d)
+	cfg.WebhookURL = strings.TrimSuffix(cfg.WebhookURL, fake.Webhook().Token) + "notTheRightToken123"
 	o := ch.Send(t.Context(), channeltest.SampleNotification(d))
 	if o.Kind != channel.Permanent || o.StatusCode != http.StatusNotFound || !strings.Contains(o.Reason, "Unknown Webhook") {
 		t.Fatalf("outcome = %+v, want permanent 404 Unknown Webhook", o)
@@ -288,7 +291,11 @@ func TestDiscordEchoingTheTokenIsRedacted(t *testing.T) {
 	fake := discordtest.NewServer(t)
 	wh := fake.Webhook()
 	fake.FailNext(http.StatusBadRequest, `{"code":50035,"message":"Invalid Form Body for `+wh.URL+` token `+wh.Token+`","errors":{"`+wh.Token+`":{"_errors":[{"code":"X","message":"`+wh.Token+`"}]}}}`)
-	o := discord.New(newClient(t), render.Default()).Send(t.Context(), channeltest.SampleNotification(fake.Destination("echo")))
+	ch, err := channel.Build(discord.Provider{}, channel.Deps{Client: newClient(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := ch.Send(t.Context(), channeltest.SampleNotification(discord.Destination("echo", fake.WebhookURL())))
 	if o.Kind != channel.Permanent {
 		t.Fatalf("outcome = %+v", o)
 	}
@@ -300,12 +307,16 @@ func TestDiscordEchoingTheTokenIsRedacted(t *testing.T) {
 func TestPermanentWithoutSending(t *testing.T) {
 	t.Parallel()
 	fake := discordtest.NewServer(t)
-	ch := discord.New(newClient(t), render.Default())
+	ch := discord.New(newClient(t), nil)
 	cases := map[string]func(*channel.Notification){
-		"no event":         func(n *channel.Notification) { n.Event = nil },
-		"slack url":        func(n *channel.Notification) { n.Destination.URL = fake.URL + "/services/T0/B0/XXXXXXXX" },
-		"github-style url": func(n *channel.Notification) { n.Destination.URL += "/github" },
-		"ftp url":          func(n *channel.Notification) { n.Destination.URL = "ftp://discord.com/api/webhooks/1/abc" },
+		"no event": func(n *channel.Notification) { n.Event = nil },
+		"slack url": func(n *channel.Notification) {
+			cfgOf(&n.Destination).WebhookURL = fake.URL + "/services/T0/B0/XXXXXXXX"
+		},
+		"github-style url": func(n *channel.Notification) { cfgOf(&n.Destination).WebhookURL += "/github" },
+		"ftp url": func(n *channel.Notification) {
+			cfgOf(&n.Destination).WebhookURL = "ftp://discord.com/api/webhooks/1/abc"
+		},
 		"undecodable data": func(n *channel.Notification) {
 			ev := *n.Event
 			ev.Data = json.RawMessage(`{"broken":`)
@@ -315,7 +326,7 @@ func TestPermanentWithoutSending(t *testing.T) {
 	for name, mutate := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			n := channeltest.SampleNotification(fake.Destination("d"))
+			n := channeltest.SampleNotification(discord.Destination("d", fake.WebhookURL()))
 			mutate(&n)
 			o := ch.Send(t.Context(), n)
 			if o.Kind != channel.Permanent || o.Reason == "" {
@@ -336,24 +347,24 @@ func TestPermanentWithoutSending(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	t.Parallel()
-	ch := discord.New(newClient(t), render.Default())
+	ch := discord.New(newClient(t), nil)
 	const tok = "AbCdEf_123-xyzTOKENvalue"
-	ok := channel.Destination{ID: "d", Channel: "discord", URL: "https://discord.com/api/webhooks/123456789012345678/" + tok}
+	ok := discord.Destination("d", "https://discord.com/api/webhooks/123456789012345678/"+tok)
 	cases := []struct {
 		name  string
 		url   string
 		other func(*channel.Destination)
 		valid bool
 	}{
-		{name: "discord.com", url: ok.URL, valid: true},
+		{name: "discord.com", url: ok.Config.(*discord.Config).WebhookURL, valid: true},
 		{name: "versioned", url: "https://discord.com/api/v10/webhooks/123456789012345678/" + tok, valid: true},
 		{name: "discordapp.com", url: "https://discordapp.com/api/webhooks/1/" + tok, valid: true},
 		{name: "ptb", url: "https://ptb.discord.com/api/webhooks/1/" + tok, valid: true},
 		{name: "canary", url: "https://canary.discord.com/api/webhooks/1/" + tok, valid: true},
 		{name: "loopback fake", url: "http://127.0.0.1:8080/api/webhooks/1/" + tok, valid: true},
-		{name: "thread_id query", url: ok.URL + "?thread_id=42", valid: true},
-		{name: "no channel name", url: ok.URL, other: func(d *channel.Destination) { d.Channel = "" }, valid: true},
-		{name: "other channel", url: ok.URL, other: func(d *channel.Destination) { d.Channel = "slack" }},
+		{name: "thread_id query", url: ok.Config.(*discord.Config).WebhookURL + "?thread_id=42", valid: true},
+		{name: "no channel name", url: ok.Config.(*discord.Config).WebhookURL, other: func(d *channel.Destination) { d.Channel = "" }, valid: true},
+		{name: "other channel", url: ok.Config.(*discord.Config).WebhookURL, other: func(d *channel.Destination) { d.Channel = "slack" }},
 		{name: "empty", url: ""},
 		{name: "relative", url: "/api/webhooks/1/" + tok},
 		{name: "ftp", url: "ftp://discord.com/api/webhooks/1/" + tok},
@@ -370,7 +381,7 @@ func TestValidate(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			d := ok
-			d.URL = c.url
+			cfgOf(&d).WebhookURL = c.url
 			if c.other != nil {
 				c.other(&d)
 			}
@@ -385,8 +396,8 @@ func TestValidate(t *testing.T) {
 				t.Fatalf("Validate = %v, want ErrInvalidDestination", err)
 			}
 			var fe *channel.FieldError
-			if d.Channel == "discord" && (!errors.As(err, &fe) || fe.Field != "url") {
-				t.Errorf("Validate = %v, want a FieldError for url", err)
+			if d.Channel == "discord" && (!errors.As(err, &fe) || fe.Field != "webhook_url") {
+				t.Errorf("Validate = %v, want a FieldError for webhook_url", err)
 			}
 			if strings.Contains(err.Error(), tok) {
 				t.Fatalf("error %q leaks the token", err)
@@ -397,7 +408,7 @@ func TestValidate(t *testing.T) {
 
 func TestValidateAllowedHosts(t *testing.T) {
 	t.Parallel()
-	ch := discord.New(newClient(t), render.Default(), discord.WithAllowedHosts(discord.ProductionHosts...))
+	ch := discord.New(newClient(t), nil, discord.WithAllowedHosts(discord.ProductionHosts...))
 	for url, valid := range map[string]bool{
 		"https://discord.com/api/webhooks/1/tok":              true,
 		"https://Canary.Discord.com/api/webhooks/1/tok":       true,
@@ -405,7 +416,7 @@ func TestValidateAllowedHosts(t *testing.T) {
 		"http://127.0.0.1:8080/api/webhooks/1/tok":            false,
 		"https://discord.com.evil.example/api/webhooks/1/tok": false,
 	} {
-		err := ch.Validate(channel.Destination{ID: "d", URL: url})
+		err := ch.Validate(discord.Destination("d", url))
 		if (err == nil) != valid {
 			t.Errorf("Validate(%s) = %v, want valid %v", url, err, valid)
 		}
@@ -414,23 +425,23 @@ func TestValidateAllowedHosts(t *testing.T) {
 
 func TestPace(t *testing.T) {
 	t.Parallel()
-	d := channel.Destination{ID: "d", URL: "https://discord.com/api/webhooks/123456789012345678/" + testToken}
-	p := discord.New(nil, render.Default()).Pace(d)
+	d := discord.Destination("d", "https://discord.com/api/webhooks/123456789012345678/"+testToken)
+	p := discord.New(nil, nil).Pace(d)
 	want := channel.Pace{Key: "discord:123456789012345678", Every: 400 * time.Millisecond, Burst: 5}
 	if p != want {
 		t.Fatalf("Pace = %+v, want %+v", p, want)
 	}
 	same := d
 	same.ID = "other"
-	same.URL = "https://discord.com/api/v10/webhooks/123456789012345678/" + testToken
-	if q := discord.New(nil, render.Default()).Pace(same); q.Key != p.Key {
+	cfgOf(&same).WebhookURL = "https://discord.com/api/v10/webhooks/123456789012345678/" + testToken
+	if q := discord.New(nil, nil).Pace(same); q.Key != p.Key {
 		t.Errorf("same webhook, other destination: key %q, want %q", q.Key, p.Key)
 	}
-	p = discord.New(nil, render.Default(), discord.WithPace(time.Second, 2)).Pace(d)
+	p = discord.New(nil, nil, discord.WithPace(time.Second, 2)).Pace(d)
 	if p.Every != time.Second || p.Burst != 2 || p.Key != want.Key {
 		t.Errorf("WithPace: %+v", p)
 	}
-	bad := discord.New(nil, render.Default()).Pace(channel.Destination{URL: "https://example.com/hooks/" + testToken})
+	bad := discord.New(nil, nil).Pace(discord.Destination("x", "https://example.com/hooks/"+testToken))
 	if !strings.HasPrefix(bad.Key, "discord:") || strings.Contains(bad.Key, testToken) {
 		t.Errorf("invalid destination: key %q", bad.Key)
 	}
@@ -438,9 +449,9 @@ func TestPace(t *testing.T) {
 
 func TestPreview(t *testing.T) {
 	t.Parallel()
-	ch := discord.New(nil, render.Default())
+	ch := discord.New(nil, nil)
 	ev := render.Samples()[2] // payment.failed
-	p, err := ch.Preview(notification(t, channel.Destination{ID: "d", URL: "https://discord.com/api/webhooks/1/tok"}, ev))
+	p, err := ch.Preview(notification(t, discord.Destination("d", "https://discord.com/api/webhooks/1/tok"), ev))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -462,8 +473,8 @@ func TestPreview(t *testing.T) {
 // (json.Indent changes no string), and the body itself must equal their compact form. After a
 // template change, regenerate with: go test ./internal/channel/discord -update
 func TestGolden(t *testing.T) {
-	ch := discord.New(nil, render.Default())
-	d := channel.Destination{ID: "golden", Channel: "discord", URL: "https://discord.com/api/webhooks/1/tok"}
+	ch := discord.New(nil, nil)
+	d := discord.Destination("golden", "https://discord.com/api/webhooks/1/tok")
 	for _, ev := range render.Samples() {
 		p, err := ch.Preview(notification(t, d, ev))
 		if err != nil {
@@ -505,8 +516,11 @@ func TestLogsWithoutSecrets(t *testing.T) {
 		return buf.Write(p)
 	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	fake := discordtest.NewServer(t)
-	ch := discord.New(newClient(t), render.Default(), discord.WithLogger(logger))
-	ch.Send(t.Context(), channeltest.SampleNotification(fake.Destination("logged")))
+	ch, err := channel.Build(discord.Provider{}, channel.Deps{Client: newClient(t), Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch.Send(t.Context(), channeltest.SampleNotification(discord.Destination("logged", fake.WebhookURL())))
 	mu.Lock()
 	out := buf.String()
 	mu.Unlock()
@@ -525,3 +539,11 @@ func TestLogsWithoutSecrets(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// cfgOf gives d a copy of its Discord configuration and returns it, for a test to change
+// without touching the destination it was copied from.
+func cfgOf(d *channel.Destination) *discord.Config {
+	c := *d.Config.(*discord.Config)
+	d.Config = &c
+	return &c
+}

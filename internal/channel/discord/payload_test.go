@@ -271,7 +271,7 @@ func FuzzPayload(f *testing.F) {
 
 // BenchmarkPayload builds the payload of one rendered payment.failed event.
 func BenchmarkPayload(b *testing.B) {
-	m, err := render.Default().Render(Name, render.Samples()[2])
+	m, err := defaultTemplates().Render(Name, render.Samples()[2])
 	if err != nil {
 		b.Fatal(err)
 	}

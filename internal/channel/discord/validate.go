@@ -35,8 +35,8 @@ var errURLShape = errors.New("discord: url must be a webhook URL of the form htt
 // Validate checks that d is a Discord webhook: an absolute http or https URL without user
 // info, whose path is /api/webhooks/{id}/{token} or /api/v<N>/webhooks/{id}/{token}, on an
 // allowed host (any, unless WithAllowedHosts says otherwise). The error wraps
-// channel.ErrInvalidDestination and a *channel.FieldError for "url", and never contains the
-// token.
+// channel.ErrInvalidDestination and a *channel.FieldError for "webhook_url", and never
+// contains the token.
 func (c *Channel) Validate(d channel.Destination) error {
 	if err := c.validate(d); err != nil {
 		return fmt.Errorf("%w: %w", channel.ErrInvalidDestination, err)
@@ -48,8 +48,12 @@ func (c *Channel) validate(d channel.Destination) error {
 	if d.Channel != "" && d.Channel != Name {
 		return fmt.Errorf("discord: destination is for channel %q", d.Channel)
 	}
-	if _, err := c.parseURL(d.URL); err != nil {
-		return &channel.FieldError{Field: "url", Err: err}
+	cfg, err := configOf(d)
+	if err != nil {
+		return err
+	}
+	if _, err := parseURL(cfg.WebhookURL, c.hosts); err != nil {
+		return &channel.FieldError{Field: "webhook_url", Err: err}
 	}
 	return nil
 }
@@ -62,7 +66,7 @@ type target struct {
 
 // parseURL checks a webhook URL and returns it with its webhook id. Errors quote the URL
 // only through channel.RedactURL.
-func (c *Channel) parseURL(raw string) (target, error) {
+func parseURL(raw string, hosts []string) (target, error) {
 	if raw == "" {
 		return target{}, errors.New("discord: url is required")
 	}
@@ -80,8 +84,8 @@ func (c *Channel) parseURL(raw string) (target, error) {
 	case u.RawPath != "" || u.Fragment != "":
 		return target{}, errURLShape
 	}
-	if len(c.hosts) > 0 && !slices.Contains(c.hosts, strings.ToLower(u.Hostname())) {
-		return target{}, fmt.Errorf("discord: url host %q is not a Discord host (allowed: %s)", u.Hostname(), strings.Join(c.hosts, ", "))
+	if len(hosts) > 0 && !slices.Contains(hosts, strings.ToLower(u.Hostname())) {
+		return target{}, fmt.Errorf("discord: url host %q is not a Discord host (allowed: %s)", u.Hostname(), strings.Join(hosts, ", "))
 	}
 	m := webhookPath.FindStringSubmatch(u.Path)
 	if m == nil {

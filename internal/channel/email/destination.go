@@ -72,41 +72,18 @@ func (c *Channel) Validate(d channel.Destination) error {
 	return nil
 }
 
-// parseTarget validates d and resolves its transport. Its errors are Validate's.
+// parseTarget validates d and resolves how to send to it.
 func parseTarget(d channel.Destination) (*target, error) {
 	if d.Channel != "" && d.Channel != Name {
 		return nil, fmt.Errorf("%w: email: destination is for channel %q", channel.ErrInvalidDestination, d.Channel)
 	}
-	t := &target{}
-	var err error
-	if t.from, t.fromAddr, err = checkFrom(d.From); err != nil {
-		return nil, invalid("from", err)
-	}
-	if t.to, err = checkTo(d.To); err != nil {
-		return nil, invalid("to", err)
-	}
-	if d.URL == "" {
-		return nil, invalid("url", errors.New("email: url is required (a Resend API base or smtp://host:port)"))
-	}
-	u, err := url.Parse(d.URL)
-	if err != nil {
-		return nil, invalid("url", errors.New("email: url does not parse")) // err quotes the URL
-	}
-	switch strings.ToLower(u.Scheme) {
-	case "http", "https":
-		err = t.resend(u, d.Secret)
-	case "smtp":
-		err = t.smtp(u, d.Secret)
-	default:
-		return nil, invalid("url", fmt.Errorf("email: url %s: scheme must be https (Resend) or smtp", channel.RedactURL(d.URL)))
-	}
+	cfg, err := configOf(d)
 	if err != nil {
 		return nil, err
 	}
-	return t, nil
+	return cfg.target()
 }
 
-// invalid wraps err as a FieldError for field that wraps channel.ErrInvalidDestination.
 func invalid(field string, err error) error {
 	return &channel.FieldError{Field: field, Err: fmt.Errorf("%w: %w", channel.ErrInvalidDestination, err)}
 }

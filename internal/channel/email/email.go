@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"errors"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,12 +23,6 @@ const UserAgent = "Herald/1"
 
 // Option changes a Channel built by New.
 type Option func(*Channel)
-
-// WithLogger sets the logger that records each send at debug level, without secrets.
-// Defaults to a logger that discards everything.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *Channel) { c.log = l }
-}
 
 // WithTLSConfig sets the TLS configuration for SMTP connections (tests pass one whose RootCAs
 // trust their self-signed certificate). The channel clones it and sets ServerName to the
@@ -66,7 +59,6 @@ func WithSMTPTimeout(d time.Duration) Option {
 type Channel struct {
 	client      *http.Client
 	tpl         *render.Set
-	log         *slog.Logger
 	tlsConfig   *tls.Config
 	smtpPace    channel.Pace
 	smtpTimeout time.Duration
@@ -75,22 +67,20 @@ type Channel struct {
 
 // New returns the email channel. Resend requests go through a copy of client that never
 // follows redirects (nil means channel.NewHTTPClient(channel.DefaultTimeout)); messages are
-// rendered with tpl (nil means render.Default()).
+// rendered with tpl (nil means the embedded templates).
 func New(client *http.Client, tpl *render.Set, opts ...Option) *Channel {
 	if tpl == nil {
-		tpl = render.Default()
+		tpl = defaultTemplates()
 	}
 	c := &Channel{
 		client:      channel.NoRedirects(client),
 		tpl:         tpl,
-		log:         slog.New(slog.DiscardHandler),
 		smtpTimeout: channel.DefaultTimeout,
 		now:         time.Now,
 	}
 	for _, o := range opts {
 		o(c)
 	}
-	c.log = c.log.With("channel", Name)
 	return c
 }
 
@@ -134,19 +124,8 @@ func shortHash(s string) string {
 }
 
 // Send delivers one notification. It does not retry; a destination that fails Validate, or an
-// event that cannot be rendered, yields a Permanent outcome. The outcome's reason and the log
-// never contain the API key or password.
+// event that cannot be rendered, yields a Permanent outcome.
 func (c *Channel) Send(ctx context.Context, n channel.Notification) channel.Outcome {
-	start := time.Now()
-	o := c.send(ctx, n)
-	if o.Reason != "" {
-		o = o.Redacted(secretsOf(n.Destination)...)
-	}
-	channel.LogSend(ctx, c.log, n, o, start)
-	return o
-}
-
-func (c *Channel) send(ctx context.Context, n channel.Notification) channel.Outcome {
 	t, err := parseTarget(n.Destination)
 	if err != nil {
 		return channel.Fail(0, err.Error())
@@ -196,16 +175,6 @@ func (c *Channel) Preview(n channel.Notification) (channel.Preview, error) {
 	}
 	p.ContentType, p.Body = "message/rfc822", []byte(b.String())
 	return p, nil
-}
-
-// secretsOf lists what must never appear in a reason or log line: the destination's secrets
-// (the API key or password, URL credentials), the password whatever its length included.
-func secretsOf(d channel.Destination) []string {
-	s := d.Secrets()
-	if d.Secret != "" {
-		s = append(s, d.Secret)
-	}
-	return s
 }
 
 // Interfaces the channel implements.

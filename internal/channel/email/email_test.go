@@ -97,52 +97,58 @@ func TestValidate(t *testing.T) {
 	t.Parallel()
 	const key = "re_validate_0123456789abcdef"
 	const pass = "hunter2-Zq81xv-Kp"
-	ok := channel.Destination{ID: "d", Channel: email.Name, URL: "https://api.resend.com", Secret: key, From: testFrom, To: []string{testTo}}
+	ok := email.Config{ResendAPIKey: key, From: testFrom, To: []string{testTo}}
+	smtp := func(host string, port int, tls, user, password string) func(c *email.Config) {
+		return func(c *email.Config) {
+			*c = email.Config{From: c.From, To: c.To, Provider: email.ProviderSMTP, SMTPHost: host, SMTPPort: port,
+				SMTPTLS: tls, SMTPUsername: user, SMTPPassword: password}
+		}
+	}
 	many := make([]string, email.MaxRecipients+1)
 	for i := range many {
 		many[i] = "r@acme.example"
 	}
 	cases := []struct {
 		name  string
-		edit  func(d *channel.Destination)
+		edit  func(c *email.Config)
 		field string // "" means valid
 	}{
-		{"resend", func(*channel.Destination) {}, ""},
-		{"resend with path", func(d *channel.Destination) { d.URL = "http://127.0.0.1:8080/resend/" }, ""},
-		{"smtp starttls with user", func(d *channel.Destination) { d.URL = "smtp://bot@mail.example:587"; d.Secret = pass }, ""},
-		{"smtp implicit by port", func(d *channel.Destination) { d.URL = "smtp://bot@mail.example:465"; d.Secret = pass }, ""},
-		{"smtp no auth", func(d *channel.Destination) { d.URL = "smtp://mail.example:25?tls=starttls"; d.Secret = "" }, ""},
-		{"smtp none loopback auth", func(d *channel.Destination) { d.URL = "smtp://bot@127.0.0.1:2525?tls=none"; d.Secret = pass }, ""},
-		{"smtp none localhost auth", func(d *channel.Destination) { d.URL = "smtp://bot@localhost:25?tls=none"; d.Secret = pass }, ""},
-		{"smtp none remote no auth", func(d *channel.Destination) { d.URL = "smtp://relay.example:25?tls=none"; d.Secret = "" }, ""},
-		{"many recipients", func(d *channel.Destination) { d.To = many[:email.MaxRecipients] }, ""},
+		{"resend", func(*email.Config) {}, ""},
+		{"resend with path", func(c *email.Config) { c.ResendAPIURL = "http://127.0.0.1:8080/resend/" }, ""},
+		{"smtp starttls with user", smtp("mail.example", 587, "", "bot", pass), ""},
+		{"smtp implicit by port", smtp("mail.example", 465, "", "bot", pass), ""},
+		{"smtp no auth", smtp("mail.example", 25, "starttls", "", ""), ""},
+		{"smtp default port", smtp("mail.example", 0, "", "", ""), ""},
+		{"smtp none loopback auth", smtp("127.0.0.1", 2525, "none", "bot", pass), ""},
+		{"smtp none localhost auth", smtp("localhost", 25, "none", "bot", pass), ""},
+		{"smtp none remote no auth", smtp("relay.example", 25, "none", "", ""), ""},
+		{"many recipients", func(c *email.Config) { c.To = many[:email.MaxRecipients] }, ""},
 
-		{"wrong channel", func(d *channel.Destination) { d.Channel = "slack" }, "-"},
-		{"no url", func(d *channel.Destination) { d.URL = "" }, "url"},
-		{"ftp url", func(d *channel.Destination) { d.URL = "ftp://x" }, "url"},
-		{"resend query", func(d *channel.Destination) { d.URL = "https://api.resend.com?key=" + key }, "url"},
-		{"resend no secret", func(d *channel.Destination) { d.Secret = "" }, "secret"},
-		{"smtp password in url", func(d *channel.Destination) { d.URL = "smtp://bot:" + pass + "@mail.example:587"; d.Secret = pass }, "url"},
-		{"smtp bad tls", func(d *channel.Destination) { d.URL = "smtp://bot@mail.example:587?tls=maybe"; d.Secret = pass }, "url"},
-		{"smtp unknown param", func(d *channel.Destination) { d.URL = "smtp://mail.example:587?auth=plain"; d.Secret = "" }, "url"},
-		{"smtp bad port", func(d *channel.Destination) { d.URL = "smtp://mail.example:99999"; d.Secret = "" }, "url"},
-		{"smtp user without password", func(d *channel.Destination) { d.URL = "smtp://bot@mail.example:587"; d.Secret = "" }, "secret"},
-		{"smtp password without user", func(d *channel.Destination) { d.URL = "smtp://mail.example:587"; d.Secret = pass }, "secret"},
-		{"smtp none remote auth", func(d *channel.Destination) { d.URL = "smtp://bot@relay.example:25?tls=none"; d.Secret = pass }, "url"},
-		{"no from", func(d *channel.Destination) { d.From = "" }, "from"},
-		{"bad from", func(d *channel.Destination) { d.From = "alerts at herald" }, "from"},
-		{"from injection", func(d *channel.Destination) { d.From = "a@b.example\r\nBcc: x@y.example" }, "from"},
-		{"no to", func(d *channel.Destination) { d.To = nil }, "to"},
-		{"bad to", func(d *channel.Destination) { d.To = []string{testTo, "nobody"} }, "to"},
-		{"too many to", func(d *channel.Destination) { d.To = many }, "to"},
+		{"ftp url", func(c *email.Config) { c.ResendAPIURL = "ftp://x" }, "resend_api_url"},
+		{"resend query", func(c *email.Config) { c.ResendAPIURL = "https://api.resend.com?key=" + key }, "resend_api_url"},
+		{"resend no key", func(c *email.Config) { c.ResendAPIKey = "" }, "resend_api_key"},
+		{"unknown provider", func(c *email.Config) { c.Provider = "sendgrid" }, "provider"},
+		{"smtp no host", smtp("", 587, "", "", ""), "smtp_host"},
+		{"smtp bad tls", smtp("mail.example", 587, "maybe", "bot", pass), "smtp_tls"},
+		{"smtp bad port", smtp("mail.example", 99999, "", "", ""), "smtp_port"},
+		{"smtp user without password", smtp("mail.example", 587, "", "bot", ""), "smtp_password"},
+		{"smtp password without user", smtp("mail.example", 587, "", "", pass), "smtp_password"},
+		{"smtp none remote auth", smtp("relay.example", 25, "none", "bot", pass), "smtp_tls"},
+		{"no from", func(c *email.Config) { c.From = "" }, "from"},
+		{"bad from", func(c *email.Config) { c.From = "alerts at herald" }, "from"},
+		{"from injection", func(c *email.Config) { c.From = "a@b.example\r\nBcc: x@y.example" }, "from"},
+		{"no to", func(c *email.Config) { c.To = nil }, "to"},
+		{"bad to", func(c *email.Config) { c.To = []string{testTo, "nobody"} }, "to"},
+		{"too many to", func(c *email.Config) { c.To = many }, "to"},
 	}
 	ch := email.New(nil, nil)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			d := ok
-			d.To = append([]string(nil), ok.To...)
-			c.edit(&d)
+			cfg := ok
+			cfg.To = append([]string(nil), ok.To...)
+			c.edit(&cfg)
+			d := email.Destination("d", &cfg)
 			err := ch.Validate(d)
 			if c.field == "" {
 				if err != nil {
@@ -156,11 +162,9 @@ func TestValidate(t *testing.T) {
 			if !errors.Is(err, channel.ErrInvalidDestination) {
 				t.Errorf("error %v does not wrap ErrInvalidDestination", err)
 			}
-			if c.field != "-" {
-				var fe *channel.FieldError
-				if !errors.As(err, &fe) || fe.Field != c.field {
-					t.Errorf("error %v: want a FieldError for %q", err, c.field)
-				}
+			var fe *channel.FieldError
+			if !errors.As(err, &fe) || fe.Field != c.field {
+				t.Errorf("error %v: want a FieldError for %q", err, c.field)
 			}
 			assertNoLeak(t, "error", err.Error(), key, pass)
 			// Send refuses it the same way, permanently.
@@ -171,28 +175,38 @@ func TestValidate(t *testing.T) {
 			assertNoLeak(t, "reason", o.Reason, key, pass)
 		})
 	}
+	t.Run("wrong channel", func(t *testing.T) {
+		cfg := ok
+		d := email.Destination("d", &cfg)
+		d.Channel = "slack"
+		if err := ch.Validate(d); !errors.Is(err, channel.ErrInvalidDestination) {
+			t.Errorf("Validate = %v, want ErrInvalidDestination", err)
+		}
+	})
 }
 
 func TestPace(t *testing.T) {
 	t.Parallel()
-	resend := channel.Destination{URL: "https://api.resend.com", Secret: "re_pace_key_0123456789", From: testFrom, To: []string{testTo}}
-	other := resend
-	other.Secret = "re_pace_key_other_98765"
-	smtpDest := channel.Destination{URL: "smtp://bot@mail.example:587", Secret: "pw-0123456789", From: testFrom, To: []string{testTo}}
+	resendCfg := &email.Config{ResendAPIKey: "re_pace_key_0123456789", From: testFrom, To: []string{testTo}}
+	resend := email.Destination("r", resendCfg)
+	other := email.Destination("o", &email.Config{ResendAPIKey: "re_pace_key_other_98765", From: testFrom, To: []string{testTo}})
+	smtpCfg := &email.Config{Provider: email.ProviderSMTP, SMTPHost: "mail.example", SMTPPort: 587, SMTPUsername: "bot",
+		SMTPPassword: "pw-0123456789", From: testFrom, To: []string{testTo}}
+	smtpDest := email.Destination("s", smtpCfg)
 
 	ch := email.New(nil, nil)
 	p := ch.Pace(resend)
 	if !strings.HasPrefix(p.Key, "resend:") || len(p.Key) != len("resend:")+16 || p.Every != 500*time.Millisecond || p.Burst != 2 {
 		t.Errorf("Resend pace = %+v, want resend:<16 hex>, 500ms, burst 2", p)
 	}
-	assertNoLeak(t, "pace key", p.Key, resend.Secret)
+	assertNoLeak(t, "pace key", p.Key, resendCfg.ResendAPIKey)
 	if q := ch.Pace(other); q.Key == p.Key {
 		t.Errorf("two API keys share the pace key %q", q.Key)
 	}
 	if q := ch.Pace(smtpDest); q != (channel.Pace{}) {
 		t.Errorf("SMTP pace = %+v, want unpaced", q)
 	}
-	if q := ch.Pace(channel.Destination{URL: "nope"}); q != (channel.Pace{}) {
+	if q := ch.Pace(email.Destination("x", &email.Config{Provider: "nope"})); q != (channel.Pace{}) {
 		t.Errorf("invalid destination pace = %+v, want unpaced", q)
 	}
 
@@ -201,7 +215,7 @@ func TestPace(t *testing.T) {
 	if !strings.HasPrefix(q.Key, "smtp:") || q.Every != time.Second || q.Burst != 1 {
 		t.Errorf("SMTP pace with WithPace = %+v", q)
 	}
-	assertNoLeak(t, "pace key", q.Key, smtpDest.Secret)
+	assertNoLeak(t, "pace key", q.Key, smtpCfg.SMTPPassword)
 	if r := paced.Pace(resend); r != p {
 		t.Errorf("WithPace changed the Resend pace: %+v", r)
 	}
@@ -214,7 +228,7 @@ func TestSubjectIsOneTrimmedLine(t *testing.T) {
 	ev := sample(t, render.CustomSampleType)
 	long := *ev
 	long.Type = "x." + strings.Repeat("ünïcødé", 60)
-	d := channel.Destination{ID: "ops-mail", URL: "https://api.resend.com", Secret: "re_subject_0123456789", From: testFrom, To: []string{testTo}}
+	d := email.Destination("ops-mail", &email.Config{ResendAPIKey: "re_subject_0123456789", From: testFrom, To: []string{testTo}})
 	p, err := email.New(nil, nil).Preview(notify(t, d, &long))
 	if err != nil {
 		t.Fatal(err)

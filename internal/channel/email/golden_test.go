@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/heraldhq/herald/internal/channel"
 	"github.com/heraldhq/herald/internal/channel/email"
 	"github.com/heraldhq/herald/internal/render"
 )
@@ -18,9 +17,8 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // files. Regenerate with: go test ./internal/channel/email -update
 func TestGolden(t *testing.T) {
 	t.Parallel()
-	d := channel.Destination{ID: "ops-mail", Channel: email.Name, URL: email.DefaultResendURL,
-		Secret: "re_golden_0123456789abcdef", From: testFrom, To: []string{testTo}}
-	ch := email.New(nil, render.Default())
+	d := email.Destination("ops-mail", &email.Config{ResendAPIKey: "re_golden_0123456789abcdef", From: testFrom, To: []string{testTo}})
+	ch := email.New(nil, nil)
 	dir := filepath.Join("testdata", "golden")
 	for _, ev := range render.Samples() {
 		p, err := ch.Preview(notify(t, d, ev))

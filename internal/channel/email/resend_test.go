@@ -19,8 +19,8 @@ import (
 
 // resendDest is a Resend destination for the fake.
 func resendDest(fake *emailtest.Resend) channel.Destination {
-	return channel.Destination{ID: "ops-mail", Channel: email.Name, URL: fake.URL(), Secret: fake.APIKey(),
-		From: testFrom, To: []string{testTo}}
+	return email.Destination("ops-mail", &email.Config{ResendAPIURL: fake.URL(), ResendAPIKey: fake.APIKey(),
+		From: testFrom, To: []string{testTo}})
 }
 
 // TestResendConformance runs the suite every channel runs against the Resend transport; the
@@ -30,10 +30,12 @@ func TestResendConformance(t *testing.T) {
 	const apiKey = "re_conformance_5f1e0c9a7b3d4e2f"
 	channeltest.Run(t, channeltest.Harness{
 		New: func(t testing.TB, baseURL string, logger *slog.Logger) (channel.Channel, channel.Destination) {
-			return email.New(newClient(t), nil, email.WithLogger(logger)), channel.Destination{
-				ID: "ops-mail", Channel: email.Name, URL: baseURL, Secret: apiKey,
-				From: testFrom, To: []string{testTo, "oncall@acme.example"},
+			ch, err := channel.Build(email.Provider{}, channel.Deps{Client: newClient(t), Logger: logger})
+			if err != nil {
+				t.Fatal(err)
 			}
+			return ch, email.Destination("ops-mail", &email.Config{ResendAPIURL: baseURL, ResendAPIKey: apiKey,
+				From: testFrom, To: []string{testTo, "oncall@acme.example"}})
 		},
 		Secrets: []string{apiKey},
 		Check: func(r *http.Request, body []byte) error {
@@ -76,7 +78,7 @@ func TestResendSamples(t *testing.T) {
 	t.Parallel()
 	clock := &steppedClock{now: time.Date(2026, 11, 28, 9, 30, 0, 0, time.UTC)}
 	fake := emailtest.NewResend(t, emailtest.WithClock(clock.Now))
-	ch := email.New(newClient(t), render.Default())
+	ch := email.New(newClient(t), nil)
 	d := resendDest(fake)
 	pace := ch.Pace(d)
 	samples := render.Samples()
@@ -186,7 +188,10 @@ func TestResendOutcomes(t *testing.T) {
 			t.Parallel()
 			fake := emailtest.NewResend(t, emailtest.WithRateLimit(0))
 			logger, logs := debugLogger()
-			ch := email.New(newClient(t), nil, email.WithLogger(logger))
+			ch, err := channel.Build(email.Provider{}, channel.Deps{Client: newClient(t), Logger: logger})
+			if err != nil {
+				t.Fatal(err)
+			}
 			fake.FailNext(c.fail)
 			o := ch.Send(t.Context(), notify(t, resendDest(fake), sample(t, "payment.failed")))
 			if o.Kind != c.want || o.StatusCode != c.fail.StatusCode {
@@ -206,12 +211,13 @@ func TestResendAuthErrors(t *testing.T) {
 	fake := emailtest.NewResend(t, emailtest.WithRateLimit(0))
 	ch := email.New(newClient(t), nil)
 	d := resendDest(fake)
-	d.Secret = "re_wrong_key_0123456789abcdef"
+	const wrong = "re_wrong_key_0123456789abcdef"
+	d.Config.(*email.Config).ResendAPIKey = wrong
 	o := ch.Send(t.Context(), notify(t, d, sample(t, "payment.failed")))
 	if o.Kind != channel.Permanent || o.StatusCode != http.StatusForbidden || !strings.Contains(o.Reason, "invalid_api_key") {
 		t.Fatalf("wrong key: %+v, want permanent 403 invalid_api_key", o)
 	}
-	assertNoLeak(t, "reason", o.Reason, d.Secret, fake.APIKey())
+	assertNoLeak(t, "reason", o.Reason, wrong, fake.APIKey())
 	if rej := fake.Rejected(); len(rej) != 1 || rej[0].Name != "invalid_api_key" {
 		t.Fatalf("fake rejections %+v", rej)
 	}
@@ -249,7 +255,8 @@ func TestResendRateLimit(t *testing.T) {
 
 func TestResendPreview(t *testing.T) {
 	t.Parallel()
-	d := channel.Destination{ID: "ops-mail", URL: "https://api.resend.com", Secret: "re_preview_0123456789", From: testFrom, To: []string{testTo}}
+	const key = "re_preview_0123456789"
+	d := email.Destination("ops-mail", &email.Config{ResendAPIKey: key, From: testFrom, To: []string{testTo}})
 	p, err := email.New(nil, nil).Preview(notify(t, d, sample(t, "node.terminated")))
 	if err != nil {
 		t.Fatal(err)
@@ -264,14 +271,14 @@ func TestResendPreview(t *testing.T) {
 	if body["subject"] != p.Subject || body["html"] != p.HTML || body["text"] != p.Text {
 		t.Error("preview fields differ from its body")
 	}
-	assertNoLeak(t, "preview", string(p.Body), d.Secret)
+	assertNoLeak(t, "preview", string(p.Body), key)
 }
 
 // BenchmarkResendPayload measures rendering and encoding one email (Preview shares that code
 // with Send).
 func BenchmarkResendPayload(b *testing.B) {
-	d := channel.Destination{ID: "ops-mail", URL: "https://api.resend.com", Secret: "re_bench_0123456789", From: testFrom, To: []string{testTo}}
-	ch := email.New(nil, render.Default())
+	d := email.Destination("ops-mail", &email.Config{ResendAPIKey: "re_bench_0123456789", From: testFrom, To: []string{testTo}})
+	ch := email.New(nil, nil)
 	n := notify(b, d, sample(b, "node.launched"))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,12 +23,12 @@ const (
 
 // smtpSetup starts a server in mode with AUTH and returns it with a channel that trusts its
 // certificate and logs to the returned buffer.
-func smtpSetup(t *testing.T, mode emailtest.Mode, opts ...emailtest.SMTPOption) (*emailtest.SMTP, *email.Channel, channel.Destination, *logBuffer) {
+func smtpSetup(t *testing.T, mode emailtest.Mode, opts ...emailtest.SMTPOption) (*emailtest.SMTP, channel.Channel, channel.Destination, *logBuffer) {
 	t.Helper()
 	srv := emailtest.NewSMTP(t, append([]emailtest.SMTPOption{emailtest.WithMode(mode), emailtest.WithAuth(smtpUser, smtpPassword)}, opts...)...)
 	logger, logs := debugLogger()
-	ch := email.New(nil, render.Default(), email.WithTLSConfig(srv.ClientTLSConfig()), email.WithLogger(logger),
-		email.WithClock(func() time.Time { return render.SampleTime }), email.WithSMTPTimeout(5*time.Second))
+	ch := channel.Instrument(email.New(nil, nil, email.WithTLSConfig(srv.ClientTLSConfig()),
+		email.WithClock(func() time.Time { return render.SampleTime }), email.WithSMTPTimeout(5*time.Second)), logger.With("channel", email.Name))
 	d := srv.Destination("ops-mail", testFrom, testTo, "oncall@acme.example")
 	if err := ch.Validate(d); err != nil {
 		t.Fatalf("Validate(%s): %v", d, err)
@@ -57,7 +58,8 @@ func TestSMTPSamples(t *testing.T) {
 			}
 			for i, ev := range samples {
 				m, n := msgs[i], notify(t, d, ev)
-				p, err := ch.Preview(n)
+				pv, _ := channel.As[channel.Previewer](ch)
+				p, err := pv.Preview(n)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -110,7 +112,7 @@ func TestSMTPAuthFailureIsPermanent(t *testing.T) {
 			t.Parallel()
 			srv, ch, d, logs := smtpSetup(t, mode)
 			const wrong = "wr0ng-Xk93-Tb71"
-			d.Secret = wrong
+			d.Config.(*email.Config).SMTPPassword = wrong
 			o := ch.Send(t.Context(), notify(t, d, sample(t, "payment.failed")))
 			if o.Kind != channel.Permanent || !strings.Contains(o.Reason, "535") || !strings.Contains(o.Reason, "authentication failed") {
 				t.Fatalf("outcome %+v, want permanent naming a 535 authentication failure", o)
@@ -166,7 +168,7 @@ func TestSMTPReplies(t *testing.T) {
 func TestSMTPStartTLSRequired(t *testing.T) {
 	t.Parallel()
 	srv, ch, d, logs := smtpSetup(t, emailtest.ModePlain)
-	d.URL = strings.Replace(d.URL, "tls=none", "tls=starttls", 1)
+	d.Config.(*email.Config).SMTPTLS = email.TLSStartTLS
 	o := ch.Send(t.Context(), notify(t, d, sample(t, "payment.failed")))
 	if o.Kind != channel.Permanent || !strings.Contains(o.Reason, "STARTTLS") || !strings.Contains(o.Reason, "nothing was sent") {
 		t.Fatalf("outcome %+v, want permanent explaining that STARTTLS is missing", o)
@@ -192,7 +194,7 @@ func TestSMTPStartTLSRequired(t *testing.T) {
 func TestSMTPImplicitAgainstPlainServer(t *testing.T) {
 	t.Parallel()
 	srv, ch, d, _ := smtpSetup(t, emailtest.ModePlain)
-	d.URL = strings.Replace(d.URL, "tls=none", "tls=implicit", 1)
+	d.Config.(*email.Config).SMTPTLS = email.TLSImplicit
 	o := ch.Send(t.Context(), notify(t, d, sample(t, "payment.failed")))
 	if o.Kind != channel.Retry || !strings.HasPrefix(o.Reason, "smtp: ") {
 		t.Fatalf("outcome %+v, want retry", o)
@@ -243,7 +245,10 @@ func TestSMTPCancellation(t *testing.T) {
 			}
 		}()
 		ch := email.New(nil, nil, email.WithSMTPTimeout(time.Minute))
-		d := channel.Destination{ID: "ops-mail", URL: "smtp://" + ln.Addr().String() + "?tls=starttls", From: testFrom, To: []string{testTo}}
+		host, port, _ := net.SplitHostPort(ln.Addr().String())
+		p, _ := strconv.Atoi(port)
+		d := email.Destination("ops-mail", &email.Config{Provider: email.ProviderSMTP, SMTPHost: host, SMTPPort: p,
+			SMTPTLS: email.TLSStartTLS, From: testFrom, To: []string{testTo}})
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		done := make(chan channel.Outcome, 1)
@@ -274,7 +279,8 @@ func TestSMTPPreview(t *testing.T) {
 	t.Parallel()
 	srv, ch, d, _ := smtpSetup(t, emailtest.ModeSTARTTLS)
 	n := notify(t, d, sample(t, "cost.anomaly_detected"))
-	p, err := ch.Preview(n)
+	pv, _ := channel.As[channel.Previewer](ch)
+	p, err := pv.Preview(n)
 	if err != nil {
 		t.Fatal(err)
 	}

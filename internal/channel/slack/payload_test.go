@@ -50,7 +50,7 @@ func checkPayload(t testing.TB, p payload) []byte {
 // Run go test ./internal/channel/slack -update to rewrite them after a template change.
 func TestGolden(t *testing.T) {
 	t.Parallel()
-	ch := New(nil, render.Default())
+	ch := New(nil, defaultTemplates())
 	for _, ev := range render.Samples() {
 		t.Run(ev.Type, func(t *testing.T) {
 			t.Parallel()
@@ -262,7 +262,7 @@ func TestEscape(t *testing.T) {
 // broken markup.
 func FuzzPayload(f *testing.F) {
 	for _, ev := range render.Samples() {
-		m, err := render.Default().Render("slack", ev)
+		m, err := defaultTemplates().Render("slack", ev)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -299,7 +299,7 @@ func FuzzPayload(f *testing.F) {
 // BenchmarkPayload measures rendering and laying out one notification, as Send and Preview
 // do before posting.
 func BenchmarkPayload(b *testing.B) {
-	ch := New(nil, render.Default())
+	ch := New(nil, defaultTemplates())
 	ev := render.Samples()[3] // node.launched: the most fields
 	n := channel.Notification{DeliveryID: ev.ID + ":bench", Attempt: 1, Event: ev}
 	b.ReportAllocs()

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -35,12 +34,6 @@ const (
 // Option changes a Channel built by New.
 type Option func(*Channel)
 
-// WithLogger sets the logger that records each send at debug level, without secrets.
-// Defaults to a logger that discards everything.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *Channel) { c.log = l }
-}
-
 // WithPace sets the pace of sends to one webhook (see Channel.Pace): one per every on
 // average, burst back to back. Defaults to DefaultPaceEvery and DefaultPaceBurst; every <= 0
 // leaves sends unpaced.
@@ -53,7 +46,6 @@ func WithPace(every time.Duration, burst int) Option {
 type Channel struct {
 	client *http.Client
 	tpl    *render.Set
-	log    *slog.Logger
 	every  time.Duration
 	burst  int
 }
@@ -65,25 +57,23 @@ var (
 	_ channel.Previewer = (*Channel)(nil)
 )
 
-// New returns the Slack channel, rendering with tpl (nil means render.Default()). It sends
+// New returns the Slack channel, rendering with tpl (nil means the embedded templates). It sends
 // with a copy of client that never follows redirects (a nil client means
 // channel.NewHTTPClient(channel.DefaultTimeout)); the client's Timeout, or the context given to
 // Send, bounds each send.
 func New(client *http.Client, tpl *render.Set, opts ...Option) *Channel {
 	if tpl == nil {
-		tpl = render.Default()
+		tpl = defaultTemplates()
 	}
 	c := &Channel{
 		client: channel.NoRedirects(client),
 		tpl:    tpl,
-		log:    slog.New(slog.DiscardHandler),
 		every:  DefaultPaceEvery,
 		burst:  DefaultPaceBurst,
 	}
 	for _, o := range opts {
 		o(c)
 	}
-	c.log = c.log.With("channel", Name)
 	return c
 }
 
@@ -93,7 +83,11 @@ func (c *Channel) Name() string { return Name }
 // Pace returns the pace of sends to d's webhook. Its key is derived from a hash of the
 // webhook URL, which holds the webhook's token.
 func (c *Channel) Pace(d channel.Destination) channel.Pace {
-	sum := sha256.Sum256([]byte(d.URL))
+	var url string
+	if cfg, err := configOf(d); err == nil {
+		url = cfg.WebhookURL
+	}
+	sum := sha256.Sum256([]byte(url))
 	return channel.Pace{Key: "slack:" + hex.EncodeToString(sum[:8]), Every: c.every, Burst: c.burst}
 }
 
@@ -130,28 +124,22 @@ func (c *Channel) message(n channel.Notification) ([]byte, string, error) {
 // that does not render, yields a Permanent outcome. The outcome's reason never contains the
 // webhook's token.
 func (c *Channel) Send(ctx context.Context, n channel.Notification) channel.Outcome {
-	start := time.Now()
-	o := c.send(ctx, n)
-	if o.Reason != "" {
-		o = o.Redacted(n.Destination.Secrets()...)
-	}
-	channel.LogSend(ctx, c.log, n, o, start)
-	return o
-}
-
-func (c *Channel) send(ctx context.Context, n channel.Notification) channel.Outcome {
 	d := n.Destination
-	if err := checkURL(d.URL); err != nil {
+	cfg, err := configOf(d)
+	if err != nil {
+		return channel.Fail(0, err.Error())
+	}
+	if err := checkURL(cfg.WebhookURL); err != nil {
 		return channel.Fail(0, err.Error())
 	}
 	body, _, err := c.message(n)
 	if err != nil {
 		return channel.Fail(0, err.Error())
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.WebhookURL, bytes.NewReader(body))
 	if err != nil {
 		// The error quotes the URL; say only what is wrong.
-		return channel.Fail(0, "slack: cannot build request for "+channel.RedactURL(d.URL))
+		return channel.Fail(0, "slack: cannot build request for "+channel.RedactURL(cfg.WebhookURL))
 	}
 	req.Header["Content-Type"] = []string{ContentType}
 	req.Header["User-Agent"] = []string{UserAgent}

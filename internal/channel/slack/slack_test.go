@@ -42,8 +42,12 @@ func TestSlackConformance(t *testing.T) {
 	const token = "xoxhooktoken0123456789AB"
 	channeltest.Run(t, channeltest.Harness{
 		New: func(t testing.TB, baseURL string, logger *slog.Logger) (channel.Channel, channel.Destination) {
-			return slack.New(newClient(t), render.Default(), slack.WithLogger(logger)), channel.Destination{
-				ID: "ops-slack", Channel: slack.Name, URL: baseURL + "/services/T0HERALD/B0HERALD/" + token,
+			ch, err := channel.Build(slack.Provider{}, channel.Deps{Client: newClient(t), Logger: logger})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ch, channel.Destination{
+				ID: "ops-slack", Channel: slack.Name, Config: &slack.Config{WebhookURL: baseURL + "/services/T0HERALD/B0HERALD/" + token},
 			}
 		},
 		Secrets: []string{token},
@@ -74,8 +78,8 @@ func TestSlackConformance(t *testing.T) {
 func TestSamplesDeliveredToFakeSlack(t *testing.T) {
 	t.Parallel()
 	srv := slacktest.NewServer(t, slacktest.WithoutRateLimit())
-	ch := slack.New(newClient(t), render.Default())
-	d := srv.Destination("alerts")
+	ch := slack.New(newClient(t), nil)
+	d := slack.Destination("alerts", srv.NewWebhook("alerts"))
 	samples := render.Samples()
 	for i, ev := range samples {
 		if o := ch.Send(t.Context(), notification(d, i)); o.Kind != channel.Delivered || o.StatusCode != http.StatusOK {
@@ -134,8 +138,8 @@ func TestSlackErrorCodes(t *testing.T) {
 		{400, "something_new", channel.Permanent},
 	}
 	srv := slacktest.NewServer(t, slacktest.WithoutRateLimit())
-	ch := slack.New(newClient(t), render.Default())
-	d := srv.Destination("codes")
+	ch := slack.New(newClient(t), nil)
+	d := slack.Destination("codes", srv.NewWebhook("codes"))
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%d %s", c.status, c.code), func(t *testing.T) {
 			srv.FailNext(c.status, c.code)
@@ -165,8 +169,8 @@ func TestSlackRateLimited(t *testing.T) {
 	t.Run("fake's own limit", func(t *testing.T) {
 		t.Parallel()
 		srv := slacktest.NewServer(t, slacktest.WithRateLimit(time.Hour, 1))
-		ch := slack.New(newClient(t), render.Default())
-		d := srv.Destination("busy")
+		ch := slack.New(newClient(t), nil)
+		d := slack.Destination("busy", srv.NewWebhook("busy"))
 		if o := ch.Send(t.Context(), notification(d, 0)); o.Kind != channel.Delivered {
 			t.Fatalf("first send: %+v, want delivered", o)
 		}
@@ -184,8 +188,8 @@ func TestSlackRateLimited(t *testing.T) {
 	t.Run("injected Retry-After", func(t *testing.T) {
 		t.Parallel()
 		srv := slacktest.NewServer(t, slacktest.WithoutRateLimit())
-		ch := slack.New(newClient(t), render.Default())
-		d := srv.Destination("busy")
+		ch := slack.New(newClient(t), nil)
+		d := slack.Destination("busy", srv.NewWebhook("busy"))
 		srv.Inject(slacktest.Failure{Status: http.StatusTooManyRequests, Body: "rate_limited", RetryAfter: "7"})
 		o := ch.Send(t.Context(), notification(d, 0))
 		if o.Kind != channel.Retry || o.RetryAfter != 7*time.Second || o.Pause != 7*time.Second {
@@ -205,8 +209,8 @@ func TestSlackRateLimited(t *testing.T) {
 func TestSlackWebhookLifecycle(t *testing.T) {
 	t.Parallel()
 	srv := slacktest.NewServer(t, slacktest.WithoutRateLimit())
-	ch := slack.New(newClient(t), render.Default())
-	good := srv.Destination("ops")
+	ch := slack.New(newClient(t), nil)
+	good := slack.Destination("ops", srv.NewWebhook("ops"))
 	cases := []struct {
 		name   string
 		dest   func() channel.Destination
@@ -214,23 +218,22 @@ func TestSlackWebhookLifecycle(t *testing.T) {
 		code   string
 	}{
 		{"unknown webhook", func() channel.Destination {
-			return channel.Destination{ID: "x", URL: srv.URL + "/services/TNOPE/BNOPE/secretsecret"}
+			return slack.Destination("x", srv.URL+"/services/TNOPE/BNOPE/secretsecret")
 		}, 404, "no_service"},
 		{"wrong secret", func() channel.Destination {
-			d := good
-			d.URL = good.URL[:strings.LastIndexByte(good.URL, '/')] + "/wrongsecretvalue"
-			return d
+			u := good.Config.(*slack.Config).WebhookURL
+			return slack.Destination("x", u[:strings.LastIndexByte(u, '/')]+"/wrongsecretvalue")
 		}, 403, "invalid_token"},
 		{"not a webhook path", func() channel.Destination {
-			return channel.Destination{ID: "x", URL: srv.URL + "/api/chat.postMessage"}
+			return slack.Destination("x", srv.URL+"/api/chat.postMessage")
 		}, 404, "no_service"},
 		{"removed webhook", func() channel.Destination {
-			d := srv.Destination("gone")
-			srv.RemoveWebhook(d.URL)
-			return d
+			u := srv.NewWebhook("gone")
+			srv.RemoveWebhook(u)
+			return slack.Destination("gone", u)
 		}, 404, "no_service"},
 		{"archived channel", func() channel.Destination {
-			d := srv.Destination("old")
+			d := slack.Destination("old", srv.NewWebhook("old"))
 			srv.ArchiveChannel("old")
 			return d
 		}, 410, "channel_is_archived"},
@@ -292,7 +295,7 @@ func TestFakeRejectsWhatSlackRefuses(t *testing.T) {
 func TestSlackValidate(t *testing.T) {
 	t.Parallel()
 	const token = "abcdefABCDEF0123456789xy"
-	ch := slack.New(newClient(t), render.Default())
+	ch := slack.New(newClient(t), nil)
 	cases := []struct {
 		name  string
 		url   string
@@ -315,7 +318,7 @@ func TestSlackValidate(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			d := channel.Destination{ID: "d", Channel: slack.Name, URL: c.url}
+			d := slack.Destination("d", c.url)
 			err := ch.Validate(d)
 			if c.valid {
 				if err != nil {
@@ -324,8 +327,8 @@ func TestSlackValidate(t *testing.T) {
 				return
 			}
 			var fe *channel.FieldError
-			if !errors.Is(err, channel.ErrInvalidDestination) || !errors.As(err, &fe) || fe.Field != "url" {
-				t.Fatalf("Validate = %v, want ErrInvalidDestination with a url FieldError", err)
+			if !errors.Is(err, channel.ErrInvalidDestination) || !errors.As(err, &fe) || fe.Field != "webhook_url" {
+				t.Fatalf("Validate = %v, want ErrInvalidDestination with a webhook_url FieldError", err)
 			}
 			if strings.Contains(err.Error(), token) {
 				t.Fatalf("error %q leaks the token", err)
@@ -335,7 +338,7 @@ func TestSlackValidate(t *testing.T) {
 			}
 		})
 	}
-	if err := ch.Validate(channel.Destination{Channel: "discord", URL: "https://hooks.slack.com/services/T/B/x"}); !errors.Is(err, channel.ErrInvalidDestination) {
+	if err := ch.Validate(channel.Destination{Channel: "discord", Config: &slack.Config{WebhookURL: "https://hooks.slack.com/services/T/B/x"}}); !errors.Is(err, channel.ErrInvalidDestination) {
 		t.Errorf("destination of another channel: %v", err)
 	}
 }
@@ -343,22 +346,22 @@ func TestSlackValidate(t *testing.T) {
 func TestSlackPace(t *testing.T) {
 	t.Parallel()
 	const token = "paceTOKEN0123456789abcd"
-	a := channel.Destination{URL: "https://hooks.slack.com/services/T1/B1/" + token}
-	b := channel.Destination{URL: "https://hooks.slack.com/services/T1/B2/" + token + "x"}
-	p := slack.New(nil, render.Default()).Pace(a)
+	a := slack.Destination("a", "https://hooks.slack.com/services/T1/B1/"+token)
+	b := slack.Destination("b", "https://hooks.slack.com/services/T1/B2/"+token+"x")
+	p := slack.New(nil, nil).Pace(a)
 	if p.Every != time.Second || p.Burst != 3 || !strings.HasPrefix(p.Key, "slack:") || len(p.Key) != len("slack:")+16 {
 		t.Fatalf("Pace = %+v, want slack:<16 hex>, 1s, burst 3", p)
 	}
 	if strings.Contains(p.Key, token) {
 		t.Fatal("pace key holds the token")
 	}
-	if p2 := slack.New(nil, render.Default()).Pace(a); p2 != p {
+	if p2 := slack.New(nil, nil).Pace(a); p2 != p {
 		t.Errorf("pace of one destination changed: %+v, %+v", p, p2)
 	}
-	if pb := slack.New(nil, render.Default()).Pace(b); pb.Key == p.Key {
+	if pb := slack.New(nil, nil).Pace(b); pb.Key == p.Key {
 		t.Error("two webhooks share a pace key")
 	}
-	if got := slack.New(nil, render.Default(), slack.WithPace(250*time.Millisecond, 5)).Pace(a); got.Every != 250*time.Millisecond || got.Burst != 5 || got.Key != p.Key {
+	if got := slack.New(nil, nil, slack.WithPace(250*time.Millisecond, 5)).Pace(a); got.Every != 250*time.Millisecond || got.Burst != 5 || got.Key != p.Key {
 		t.Errorf("WithPace: %+v", got)
 	}
 }
@@ -367,8 +370,8 @@ func TestSlackPace(t *testing.T) {
 func TestSlackPreviewIsWhatSendPosts(t *testing.T) {
 	t.Parallel()
 	srv := slacktest.NewServer(t, slacktest.WithoutRateLimit())
-	ch := slack.New(newClient(t), render.Default())
-	d := srv.Destination("preview")
+	ch := slack.New(newClient(t), nil)
+	d := slack.Destination("preview", srv.NewWebhook("preview"))
 	for i := range render.Samples() {
 		n := notification(d, i)
 		pv, err := ch.Preview(n)

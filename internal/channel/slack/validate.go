@@ -13,17 +13,21 @@ import (
 // https://api.slack.com/messaging/webhooks#create_a_webhook
 const slackHost = "hooks.slack.com"
 
-// Validate checks that d can receive Slack messages: an absolute http or https URL with a
-// path. A URL on hooks.slack.com must be Slack's shape, https://hooks.slack.com/services/T…/B…/…;
-// other hosts (a proxy, a test fake) are only checked loosely. The error wraps
-// channel.ErrInvalidDestination and a *channel.FieldError naming "url", and never contains
-// the URL's token.
+// Validate checks that d can receive Slack messages: a Slack configuration whose webhook URL
+// is an absolute http or https URL with a path. A URL on hooks.slack.com must be Slack's
+// shape, https://hooks.slack.com/services/T…/B…/…; other hosts (a proxy, a test fake) are only
+// checked loosely. The error wraps channel.ErrInvalidDestination and a *channel.FieldError
+// naming "webhook_url", and never contains the URL's token.
 func (c *Channel) Validate(d channel.Destination) error {
 	if d.Channel != "" && d.Channel != Name {
 		return fmt.Errorf("%w: slack: destination is for channel %q", channel.ErrInvalidDestination, d.Channel)
 	}
-	if err := checkURL(d.URL); err != nil {
-		return fmt.Errorf("%w: %w", channel.ErrInvalidDestination, &channel.FieldError{Field: "url", Err: err})
+	cfg, err := configOf(d)
+	if err != nil {
+		return fmt.Errorf("%w: %w", channel.ErrInvalidDestination, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", channel.ErrInvalidDestination, err)
 	}
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/heraldhq/herald/internal/channel"
-	"github.com/heraldhq/herald/sdk"
 )
 
 const (
@@ -58,19 +57,11 @@ func validate(d channel.Destination) error {
 	if strings.Contains(d.ID, ".") {
 		return fmt.Errorf("webhook: destination id %q contains '.', which the webhook-id may not", d.ID)
 	}
-	if err := checkURL(d.URL); err != nil {
-		return &channel.FieldError{Field: "url", Err: err}
+	cfg, err := configOf(d)
+	if err != nil {
+		return err
 	}
-	if _, err := sdk.NewSigner(d.Secret); err != nil {
-		return &channel.FieldError{Field: "secret", Err: fmt.Errorf("webhook: secret: %w", err)}
-	}
-	if _, err := methodOf(d.Method); err != nil {
-		return &channel.FieldError{Field: "method", Err: err}
-	}
-	if err := checkHeaders(d.Headers); err != nil {
-		return &channel.FieldError{Field: "headers", Err: err}
-	}
-	return nil
+	return cfg.Validate()
 }
 
 // checkURL accepts absolute http and https URLs. HTTPS is not enforced: the spec leaves it

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -26,12 +25,6 @@ const (
 // Option changes a Channel built by New.
 type Option func(*Channel)
 
-// WithLogger sets the logger that records each send at debug level, without secrets.
-// Defaults to a logger that discards everything.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *Channel) { c.log = l }
-}
-
 // WithClock sets the clock that stamps webhook-timestamp. Defaults to time.Now.
 func WithClock(now func() time.Time) Option {
 	return func(c *Channel) { c.now = now }
@@ -43,7 +36,6 @@ type Channel struct {
 	// untimed is client without its Timeout, for sends whose context ends first anyway.
 	untimed *http.Client
 	signers *signerCache
-	log     *slog.Logger
 	now     func() time.Time
 }
 
@@ -54,7 +46,6 @@ func New(client *http.Client, opts ...Option) *Channel {
 	c := &Channel{
 		client:  channel.NoRedirects(client),
 		signers: newSignerCache(maxCachedSigners),
-		log:     slog.New(slog.DiscardHandler),
 		now:     time.Now,
 	}
 	for _, o := range opts {
@@ -63,7 +54,6 @@ func New(client *http.Client, opts ...Option) *Channel {
 	untimed := *c.client
 	untimed.Timeout = 0
 	c.untimed = &untimed
-	c.log = c.log.With("channel", Name)
 	return c
 }
 
@@ -76,20 +66,12 @@ func (c *Channel) SendsRaw() bool { return true }
 
 // Send delivers one notification as a signed request and classifies the response with
 // channel.Classify. The body is n.Raw unchanged (or n.Event encoded, if Raw is empty). It does
-// not retry; a destination that fails Validate yields a Permanent outcome. The outcome's
-// reason never contains the destination's secret, header values or URL token.
+// not retry; a destination that fails Validate yields a Permanent outcome.
 func (c *Channel) Send(ctx context.Context, n channel.Notification) channel.Outcome {
-	start := time.Now()
-	o := c.send(ctx, n)
-	if o.Reason != "" {
-		o = o.Redacted(n.Destination.Secrets()...)
+	d, err := configOf(n.Destination)
+	if err != nil {
+		return channel.Fail(0, err.Error())
 	}
-	channel.LogSend(ctx, c.log, n, o, start)
-	return o
-}
-
-func (c *Channel) send(ctx context.Context, n channel.Notification) channel.Outcome {
-	d := n.Destination
 	method, err := methodOf(d.Method)
 	if err != nil {
 		return channel.Fail(0, err.Error())

@@ -69,13 +69,15 @@ func TestWebhookConformance(t *testing.T) {
 	}
 	channeltest.Run(t, channeltest.Harness{
 		New: func(t testing.TB, baseURL string, logger *slog.Logger) (channel.Channel, channel.Destination) {
-			return webhook.New(newClient(t), webhook.WithLogger(logger)), channel.Destination{
-				ID:      "ops-hook",
-				Channel: webhook.Name,
+			ch, err := channel.Build(webhook.Provider{}, channel.Deps{Client: newClient(t), Logger: logger})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ch, channel.Destination{ID: "ops-hook", Channel: webhook.Name, Config: &webhook.Config{
 				URL:     baseURL + "/hooks/herald/" + token + "?sig=" + sig,
 				Secret:  secret,
 				Headers: map[string]string{"Authorization": "Bearer " + apiKey},
-			}
+			}}
 		},
 		Secrets: []string{secret, token, sig, apiKey},
 		Check: func(r *http.Request, body []byte) error {
@@ -141,11 +143,11 @@ func TestWebhookRequest(t *testing.T) {
 	c := newCapture(t)
 	stamp := time.Now().Truncate(time.Second)
 	ch := webhook.New(newClient(t), webhook.WithClock(func() time.Time { return stamp }))
-	d := channel.Destination{
-		ID: "tenant-hook", Channel: webhook.Name, URL: c.server.URL + "/in",
+	d := channel.Destination{ID: "tenant-hook", Channel: webhook.Name, Config: &webhook.Config{
+		URL:     c.server.URL + "/in",
 		Secret:  newSecretValue + " " + oldSecret, // mid-rotation
 		Headers: map[string]string{"X-Tenant": "acme", "authorization": "Bearer abcdefgh"},
-	}
+	}}
 	if err := ch.Validate(d); err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +209,7 @@ func TestWebhookPUT(t *testing.T) {
 	t.Parallel()
 	c := newCapture(t)
 	ch := webhook.New(newClient(t))
-	d := channel.Destination{ID: "put", URL: c.server.URL, Secret: newSecret(t), Method: "put"}
+	d := channel.Destination{ID: "put", Config: &webhook.Config{URL: c.server.URL, Secret: newSecret(t), Method: "put"}}
 	if err := ch.Validate(d); err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +225,7 @@ func TestWebhookEncodesEventWithoutRaw(t *testing.T) {
 	t.Parallel()
 	c := newCapture(t)
 	ch := webhook.New(newClient(t))
-	d := channel.Destination{ID: "d", URL: c.server.URL, Secret: newSecret(t)}
+	d := webhook.Destination("d", c.server.URL, newSecret(t))
 	n := channeltest.SampleNotification(d)
 	n.Raw = nil
 	if o := ch.Send(t.Context(), n); o.Kind != channel.Delivered {
@@ -277,7 +279,7 @@ func TestWebhookWrongSecretIsRefused(t *testing.T) {
 	rcv := webhooktest.NewReceiver(t, "")
 	ch := webhook.New(newClient(t))
 	d := rcv.Destination("wrong")
-	d.Secret = newSecret(t) // not the receiver's
+	cfgOf(&d).Secret = newSecret(t) // not the receiver's
 	o := ch.Send(t.Context(), channeltest.SampleNotification(d))
 	if o.Kind != channel.Permanent || o.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("outcome = %+v, want permanent 401", o)
@@ -290,17 +292,20 @@ func TestWebhookWrongSecretIsRefused(t *testing.T) {
 func TestWebhookPermanentWithoutSending(t *testing.T) {
 	t.Parallel()
 	rcv := webhooktest.NewReceiver(t, "")
-	ch := webhook.New(newClient(t))
+	ch, err := channel.Build(webhook.Provider{}, channel.Deps{Client: newClient(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	secret := rcv.Secret()
 	cases := map[string]func(*channel.Notification){
 		"delivery id with a dot": func(n *channel.Notification) { n.DeliveryID = "evt.1:dest" },
 		"no delivery id":         func(n *channel.Notification) { n.DeliveryID = "" },
-		"bad secret":             func(n *channel.Notification) { n.Destination.Secret = "whsec_" + strings.Repeat("!", 40) },
-		"secret too short":       func(n *channel.Notification) { n.Destination.Secret = "whsec_c2hvcnQ=" },
-		"method DELETE":          func(n *channel.Notification) { n.Destination.Method = "DELETE" },
-		"reserved header":        func(n *channel.Notification) { n.Destination.Headers = map[string]string{"Webhook-Id": "x"} },
-		"header with newline":    func(n *channel.Notification) { n.Destination.Headers = map[string]string{"X-A": "a\r\nb"} },
-		"ftp url":                func(n *channel.Notification) { n.Destination.URL = "ftp://example.com/x" },
+		"bad secret":             func(n *channel.Notification) { cfgOf(&n.Destination).Secret = "whsec_" + strings.Repeat("!", 40) },
+		"secret too short":       func(n *channel.Notification) { cfgOf(&n.Destination).Secret = "whsec_c2hvcnQ=" },
+		"method DELETE":          func(n *channel.Notification) { cfgOf(&n.Destination).Method = "DELETE" },
+		"reserved header":        func(n *channel.Notification) { cfgOf(&n.Destination).Headers = map[string]string{"Webhook-Id": "x"} },
+		"header with newline":    func(n *channel.Notification) { cfgOf(&n.Destination).Headers = map[string]string{"X-A": "a\r\nb"} },
+		"ftp url":                func(n *channel.Notification) { cfgOf(&n.Destination).URL = "ftp://example.com/x" },
 		"no event":               func(n *channel.Notification) { n.Raw, n.Event = nil, nil },
 	}
 	for name, mutate := range cases {
@@ -326,41 +331,41 @@ func TestWebhookValidate(t *testing.T) {
 	t.Parallel()
 	ch := webhook.New(newClient(t))
 	secret := newSecret(t)
-	ok := channel.Destination{ID: "d", Channel: "webhook", URL: "https://example.com/hook", Secret: secret}
+	ok := webhook.Destination("d", "https://example.com/hook", secret)
 	cases := []struct {
 		name   string
 		mutate func(*channel.Destination)
 		valid  bool
 	}{
 		{"valid", func(*channel.Destination) {}, true},
-		{"http", func(d *channel.Destination) { d.URL = "http://10.0.0.1:8080/hook" }, true},
-		{"PUT", func(d *channel.Destination) { d.Method = "PUT" }, true},
-		{"post lower case", func(d *channel.Destination) { d.Method = "post" }, true},
+		{"http", func(d *channel.Destination) { cfgOf(d).URL = "http://10.0.0.1:8080/hook" }, true},
+		{"PUT", func(d *channel.Destination) { cfgOf(d).Method = "PUT" }, true},
+		{"post lower case", func(d *channel.Destination) { cfgOf(d).Method = "post" }, true},
 		{"extra headers", func(d *channel.Destination) {
-			d.Headers = map[string]string{"Authorization": "Bearer x", "X-Env": "prod"}
+			cfgOf(d).Headers = map[string]string{"Authorization": "Bearer x", "X-Env": "prod"}
 		}, true},
-		{"rotation", func(d *channel.Destination) { d.Secret = secret + " " + newSecret(t) }, true},
+		{"rotation", func(d *channel.Destination) { cfgOf(d).Secret = secret + " " + newSecret(t) }, true},
 		{"no channel name", func(d *channel.Destination) { d.Channel = "" }, true},
 		{"other channel", func(d *channel.Destination) { d.Channel = "slack" }, false},
-		{"no url", func(d *channel.Destination) { d.URL = "" }, false},
-		{"relative url", func(d *channel.Destination) { d.URL = "/hook" }, false},
-		{"ftp url", func(d *channel.Destination) { d.URL = "ftp://example.com/hook" }, false},
-		{"bad url", func(d *channel.Destination) { d.URL = "https://exa mple.com/%zz" }, false},
-		{"no secret", func(d *channel.Destination) { d.Secret = "" }, false},
-		{"secret without prefix", func(d *channel.Destination) { d.Secret = strings.TrimPrefix(secret, "whsec_") }, false},
-		{"GET", func(d *channel.Destination) { d.Method = "GET" }, false},
+		{"no url", func(d *channel.Destination) { cfgOf(d).URL = "" }, false},
+		{"relative url", func(d *channel.Destination) { cfgOf(d).URL = "/hook" }, false},
+		{"ftp url", func(d *channel.Destination) { cfgOf(d).URL = "ftp://example.com/hook" }, false},
+		{"bad url", func(d *channel.Destination) { cfgOf(d).URL = "https://exa mple.com/%zz" }, false},
+		{"no secret", func(d *channel.Destination) { cfgOf(d).Secret = "" }, false},
+		{"secret without prefix", func(d *channel.Destination) { cfgOf(d).Secret = strings.TrimPrefix(secret, "whsec_") }, false},
+		{"GET", func(d *channel.Destination) { cfgOf(d).Method = "GET" }, false},
 		{"id with dot", func(d *channel.Destination) { d.ID = "a.b" }, false},
 		{"webhook-signature header", func(d *channel.Destination) {
-			d.Headers = map[string]string{"webhook-signature": "v1,x"}
+			cfgOf(d).Headers = map[string]string{"webhook-signature": "v1,x"}
 		}, false},
-		{"webhook-anything header", func(d *channel.Destination) { d.Headers = map[string]string{"Webhook-Foo": "x"} }, false},
-		{"content-type header", func(d *channel.Destination) { d.Headers = map[string]string{"content-type": "text/plain"} }, false},
-		{"host header", func(d *channel.Destination) { d.Headers = map[string]string{"Host": "evil"} }, false},
-		{"header name with space", func(d *channel.Destination) { d.Headers = map[string]string{"X Bad": "x"} }, false},
-		{"empty header name", func(d *channel.Destination) { d.Headers = map[string]string{"": "x"} }, false},
-		{"header value with newline", func(d *channel.Destination) { d.Headers = map[string]string{"X-A": "a\nInjected: 1"} }, false},
+		{"webhook-anything header", func(d *channel.Destination) { cfgOf(d).Headers = map[string]string{"Webhook-Foo": "x"} }, false},
+		{"content-type header", func(d *channel.Destination) { cfgOf(d).Headers = map[string]string{"content-type": "text/plain"} }, false},
+		{"host header", func(d *channel.Destination) { cfgOf(d).Headers = map[string]string{"Host": "evil"} }, false},
+		{"header name with space", func(d *channel.Destination) { cfgOf(d).Headers = map[string]string{"X Bad": "x"} }, false},
+		{"empty header name", func(d *channel.Destination) { cfgOf(d).Headers = map[string]string{"": "x"} }, false},
+		{"header value with newline", func(d *channel.Destination) { cfgOf(d).Headers = map[string]string{"X-A": "a\nInjected: 1"} }, false},
 		{"header value too long", func(d *channel.Destination) {
-			d.Headers = map[string]string{"X-A": strings.Repeat("a", 5000)}
+			cfgOf(d).Headers = map[string]string{"X-A": strings.Repeat("a", 5000)}
 		}, false},
 	}
 	for _, c := range cases {
@@ -393,7 +398,7 @@ func TestWebhookValidateSecretNeverInError(t *testing.T) {
 	// Valid base64 but too short, then not base64 at all: both must be refused without
 	// quoting them.
 	for _, s := range []string{"whsec_dG9vLXNob3J0LXNlY3JldA==", "whsec_not/base64/at*all*but-long-enough"} {
-		err := ch.Validate(channel.Destination{ID: "d", URL: "https://example.com/x", Secret: s})
+		err := ch.Validate(webhook.Destination("d", "https://example.com/x", s))
 		if err == nil || strings.Contains(err.Error(), strings.TrimPrefix(s, "whsec_")) {
 			t.Fatalf("Validate(%q) = %v: want an error that does not quote the secret", s, err)
 		}
@@ -431,9 +436,12 @@ func TestWebhookLogsWithoutSecrets(t *testing.T) {
 		return buf.Write(p)
 	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	rcv := webhooktest.NewReceiver(t, "")
-	ch := webhook.New(newClient(t), webhook.WithLogger(logger))
+	ch, err := channel.Build(webhook.Provider{}, channel.Deps{Client: newClient(t), Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
 	d := rcv.Destination("logged")
-	d.URL += "/a/b/secret-path-token?key=secret-query-value"
+	cfgOf(&d).URL += "/a/b/secret-path-token?key=secret-query-value"
 	ch.Send(t.Context(), channeltest.SampleNotification(d))
 	mu.Lock()
 	out := buf.String()
@@ -465,7 +473,7 @@ func BenchmarkWebhookSend(b *testing.B) {
 	client := channel.NewHTTPClient(5 * time.Second)
 	defer client.CloseIdleConnections()
 	ch := webhook.New(client)
-	d := channel.Destination{ID: "bench", URL: srv.URL + "/hook", Secret: newSecret(b)}
+	d := webhook.Destination("bench", srv.URL+"/hook", newSecret(b))
 	n := channeltest.SampleNotification(d)
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -475,4 +483,12 @@ func BenchmarkWebhookSend(b *testing.B) {
 			b.Fatalf("outcome = %+v", o)
 		}
 	}
+}
+
+// cfgOf gives d a copy of its webhook configuration and returns it, for a test to change
+// without touching the destination it was copied from.
+func cfgOf(d *channel.Destination) *webhook.Config {
+	c := *d.Config.(*webhook.Config)
+	d.Config = &c
+	return &c
 }

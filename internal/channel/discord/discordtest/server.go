@@ -80,11 +80,6 @@ type Webhook struct {
 	URL string
 }
 
-// Destination returns a discord destination with the given id that points at the webhook.
-func (w Webhook) Destination(id string) channel.Destination {
-	return channel.Destination{ID: id, Channel: "discord", URL: w.URL}
-}
-
 // bucket is one webhook's fixed-window rate limit.
 type bucket struct {
 	start time.Time
@@ -158,8 +153,8 @@ func (s *Server) Close() { s.srv.Close() }
 // Webhook returns the webhook registered by NewServer.
 func (s *Server) Webhook() Webhook { return s.def }
 
-// Destination returns a discord destination with the given id for the default webhook.
-func (s *Server) Destination(id string) channel.Destination { return s.def.Destination(id) }
+// WebhookURL returns the URL of the default webhook.
+func (s *Server) WebhookURL() string { return s.def.URL }
 
 // AddWebhook registers another webhook, with a random id and token, and its own bucket.
 func (s *Server) AddWebhook() Webhook { return s.AddWebhookWith(s.newID(), randomToken()) }

@@ -10,6 +10,7 @@ import (
 	"log"
 	"net"
 	"net/url"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/channel/email"
 )
 
 // Mode is how the SMTP server secures its sessions.
@@ -182,10 +184,18 @@ func (s *SMTP) URL() string {
 	return u.String()
 }
 
-// Destination is an email destination that delivers to this server: URL, Secret (the
-// password), From and To. Pair it with email.WithTLSConfig(s.ClientTLSConfig()).
+// Config is an email configuration that delivers to this server from from to to, with its
+// credentials if it has any. Pair it with email.WithTLSConfig(s.ClientTLSConfig()).
+func (s *SMTP) Config(from string, to ...string) *email.Config {
+	host, port, _ := net.SplitHostPort(s.Addr())
+	p, _ := strconv.Atoi(port)
+	return &email.Config{From: from, To: to, Provider: email.ProviderSMTP, SMTPHost: host, SMTPPort: p,
+		SMTPTLS: s.mode.TLSParam(), SMTPUsername: s.user, SMTPPassword: s.password}
+}
+
+// Destination is an email destination named id with s.Config(from, to...).
 func (s *SMTP) Destination(id, from string, to ...string) channel.Destination {
-	return channel.Destination{ID: id, Channel: "email", URL: s.URL(), Secret: s.password, From: from, To: to}
+	return email.Destination(id, s.Config(from, to...))
 }
 
 // CertPool holds the server's self-signed certificate.

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/heraldhq/herald/internal/channel"
 )
 
 // maxBody bounds how much of a request body the server reads.
@@ -143,12 +141,6 @@ func (s *Server) NewWebhook(slackChannel string) string {
 	defer s.mu.Unlock()
 	s.hooks[team+"/"+bot] = &hook{channel: slackChannel, secret: secret, tokens: float64(s.burst), last: s.now()}
 	return s.URL + "/services/" + team + "/" + bot + "/" + secret
-}
-
-// Destination registers a webhook for the Slack channel named id and returns a slack
-// destination that posts to it.
-func (s *Server) Destination(id string) channel.Destination {
-	return channel.Destination{ID: id, Channel: "slack", URL: s.NewWebhook(id)}
 }
 
 // ArchiveChannel makes every webhook of the named channel answer 410 channel_is_archived.

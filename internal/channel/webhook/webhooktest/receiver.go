@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/channel/webhook"
 	"github.com/heraldhq/herald/sdk"
 )
 
@@ -102,7 +103,7 @@ func (r *Receiver) Secret() string { return r.secret }
 // Destination returns a webhook destination that points at the receiver (path /hook) with
 // its secret.
 func (r *Receiver) Destination(id string) channel.Destination {
-	return channel.Destination{ID: id, Channel: "webhook", URL: r.URL + "/hook", Secret: r.secret}
+	return webhook.Destination(id, r.URL+"/hook", r.secret)
 }
 
 // Client returns an HTTP client for the receiver's server.
