@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"reflect"
@@ -372,4 +373,25 @@ func MaskSecret(s string) string {
 		return "****"
 	}
 	return "****" + s[len(s)-4:]
+}
+
+// ConfigOf returns d's configuration as the channel's own type T, such as *slack.Config, or
+// an error naming the destination if it holds another (or none).
+func ConfigOf[T Config](d Destination) (T, error) {
+	c, ok := d.Config.(T)
+	if !ok || d.Config == nil {
+		var zero T
+		return zero, fmt.Errorf("%w: destination %s has no %s configuration", ErrInvalidDestination, d, d.Channel)
+	}
+	return c, nil
+}
+
+// EmbeddedProfile is the render profile of a channel whose templates are embedded in its
+// package under dir.
+func EmbeddedProfile(name string, fsys fs.FS, dir string, markup render.Markup, layouts bool) render.Profile {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(err) // the embedded directory exists: a build error otherwise
+	}
+	return render.Profile{Channel: name, Templates: sub, Markup: markup, Layouts: layouts}
 }

@@ -2,8 +2,6 @@ package discord
 
 import (
 	goembed "embed"
-	"fmt"
-	"io/fs"
 	"sync"
 
 	"github.com/heraldhq/herald/internal/channel"
@@ -67,21 +65,11 @@ func (Provider) New(d channel.Deps) (channel.Channel, error) { return New(d.Clie
 
 // Profile is how Discord messages are rendered: the embedded templates, Discord's markdown.
 func Profile() render.Profile {
-	sub, err := fs.Sub(templates, "templates")
-	if err != nil {
-		panic(err) // the embedded directory exists: a build error otherwise
-	}
-	return render.Profile{Channel: Name, Templates: sub, Markup: render.DiscordMarkdown}
+	return channel.EmbeddedProfile(Name, templates, "templates", render.DiscordMarkdown, false)
 }
 
 // defaultTemplates are the embedded templates alone, for a Channel built without a Set.
 var defaultTemplates = sync.OnceValue(func() *render.Set { return render.MustLoad(Profile()) })
 
-// configOf returns the Discord configuration of d.
-func configOf(d channel.Destination) (*Config, error) {
-	c, ok := d.Config.(*Config)
-	if !ok || c == nil {
-		return nil, fmt.Errorf("discord: destination %s has no Discord configuration", d)
-	}
-	return c, nil
-}
+// configOf returns the discord configuration of d.
+func configOf(d channel.Destination) (*Config, error) { return channel.ConfigOf[*Config](d) }

@@ -4,7 +4,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"net/url"
 	"strconv"
@@ -187,21 +186,11 @@ func (Provider) New(d channel.Deps) (channel.Channel, error) { return New(d.Clie
 
 // Profile is how emails are rendered: the embedded templates and layouts, plain text.
 func Profile() render.Profile {
-	sub, err := fs.Sub(templates, "templates")
-	if err != nil {
-		panic(err) // the embedded directory exists: a build error otherwise
-	}
-	return render.Profile{Channel: Name, Templates: sub, Markup: render.PlainText, Layouts: true}
+	return channel.EmbeddedProfile(Name, templates, "templates", render.PlainText, true)
 }
 
 // defaultTemplates are the embedded templates alone, for a Channel built without a Set.
 var defaultTemplates = sync.OnceValue(func() *render.Set { return render.MustLoad(Profile()) })
 
 // configOf returns the email configuration of d.
-func configOf(d channel.Destination) (*Config, error) {
-	c, ok := d.Config.(*Config)
-	if !ok || c == nil {
-		return nil, fmt.Errorf("%w: email: destination %s has no email configuration", channel.ErrInvalidDestination, d)
-	}
-	return c, nil
-}
+func configOf(d channel.Destination) (*Config, error) { return channel.ConfigOf[*Config](d) }

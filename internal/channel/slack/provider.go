@@ -2,8 +2,6 @@ package slack
 
 import (
 	"embed"
-	"fmt"
-	"io/fs"
 	"sync"
 
 	"github.com/heraldhq/herald/internal/channel"
@@ -69,21 +67,11 @@ func (Provider) New(d channel.Deps) (channel.Channel, error) {
 
 // Profile is how Slack messages are rendered: the embedded templates, mrkdwn escaping.
 func Profile() render.Profile {
-	sub, err := fs.Sub(templates, "templates")
-	if err != nil {
-		panic(err) // the embedded directory exists: a build error otherwise
-	}
-	return render.Profile{Channel: Name, Templates: sub, Markup: render.SlackMrkdwn}
+	return channel.EmbeddedProfile(Name, templates, "templates", render.SlackMrkdwn, false)
 }
 
 // defaultTemplates are the embedded templates alone, for a Channel built without a Set.
 var defaultTemplates = sync.OnceValue(func() *render.Set { return render.MustLoad(Profile()) })
 
-// configOf returns the Slack configuration of d.
-func configOf(d channel.Destination) (*Config, error) {
-	c, ok := d.Config.(*Config)
-	if !ok || c == nil {
-		return nil, fmt.Errorf("slack: destination %s has no Slack configuration", d)
-	}
-	return c, nil
-}
+// configOf returns the slack configuration of d.
+func configOf(d channel.Destination) (*Config, error) { return channel.ConfigOf[*Config](d) }

@@ -86,10 +86,4 @@ func (Provider) PreviewConfig() channel.Config {
 func (Provider) New(d channel.Deps) (channel.Channel, error) { return New(d.Client), nil }
 
 // configOf returns the webhook configuration of d.
-func configOf(d channel.Destination) (*Config, error) {
-	c, ok := d.Config.(*Config)
-	if !ok || c == nil {
-		return nil, fmt.Errorf("webhook: destination %s has no webhook configuration", d)
-	}
-	return c, nil
-}
+func configOf(d channel.Destination) (*Config, error) { return channel.ConfigOf[*Config](d) }
