@@ -24,7 +24,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/channel"
-	"github.com/heraldhq/herald/internal/recorder"
+	"github.com/heraldhq/herald/internal/results"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/sdk"
 )
@@ -611,7 +611,7 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, res store.Result
 // delivery and attempt, so the messages need no Nats-Msg-Id. The batcher bounds the wait by
 // PublishTimeout itself, so no context timer per result is needed.
 func (w *Worker) publishResult(ctx context.Context, res store.Result) error {
-	b, err := recorder.EncodeResult(res)
+	b, err := results.Encode(res)
 	if err != nil {
 		return fmt.Errorf("encode result: %w", err)
 	}

@@ -27,7 +27,7 @@ import (
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/channel"
 	"github.com/heraldhq/herald/internal/obs"
-	"github.com/heraldhq/herald/internal/recorder"
+	"github.com/heraldhq/herald/internal/results"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/sdk"
 )
@@ -319,7 +319,7 @@ func (d *Dispatcher) fanOut(ctx context.Context, msg jetstream.Msg, ev *sdk.Even
 			return fmt.Errorf("publish delivery %s: %w", id, err)
 		}
 		futures = append(futures, f)
-		b, err := recorder.EncodeResult(store.Result{
+		b, err := results.Encode(store.Result{
 			DeliveryID: id, EventID: ev.ID, TenantID: tenant, EventType: ev.Type,
 			Channel: dest.Channel, Destination: dest.ID, Status: store.StatusPending, At: now,
 		})

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/heraldhq/herald/internal/broker"
+	"github.com/heraldhq/herald/internal/results"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -151,7 +152,7 @@ func (r *Recorder) loop(ctx context.Context) {
 // decode reads one RESULTS message: a JSON array of results, each of which the ledger would
 // accept.
 func decode(b []byte) ([]store.Result, error) {
-	rs, err := decodeResults(b)
+	rs, err := results.Decode(b)
 	if err != nil {
 		return nil, err
 	}

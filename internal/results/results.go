@@ -1,4 +1,7 @@
-package recorder
+// Package results is the RESULTS stream's wire format: every attempt's result, and the
+// dispatcher's pending record of every delivery, as JSON arrays of store.Result. The
+// dispatcher and the workers encode, the recorder decodes; none imports another for it.
+package results
 
 import (
 	gojson "github.com/segmentio/encoding/json"
@@ -11,13 +14,13 @@ import (
 // through segmentio/encoding/json, a drop-in for encoding/json (same struct tags, same output) that
 // compiles an encoder and decoder per type instead of reflecting on every value.
 
-// EncodeResult returns res encoded as json.Marshal would.
-func EncodeResult(res store.Result) ([]byte, error) {
+// Encode returns res encoded as json.Marshal would.
+func Encode(res store.Result) ([]byte, error) {
 	return gojson.Marshal(res)
 }
 
-// decodeResults reads a RESULTS message body: a JSON array of results.
-func decodeResults(data []byte) ([]store.Result, error) {
+// Decode reads a RESULTS message body: a JSON array of results.
+func Decode(data []byte) ([]store.Result, error) {
 	var rs []store.Result
 	if err := gojson.Unmarshal(data, &rs); err != nil {
 		return nil, err

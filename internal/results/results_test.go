@@ -1,4 +1,4 @@
-package recorder
+package results
 
 import (
 	"encoding/json"
@@ -9,9 +9,9 @@ import (
 	"github.com/heraldhq/herald/internal/store"
 )
 
-// TestEncodeResultMatchesJSONMarshal: the faster encoder writes what encoding/json writes,
+// TestEncodeMatchesJSONMarshal: the faster encoder writes what encoding/json writes,
 // escaping included, so results read the same wherever they are decoded.
-func TestEncodeResultMatchesJSONMarshal(t *testing.T) {
+func TestEncodeMatchesJSONMarshal(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 11, 28, 14, 49, 6, 123456789, time.UTC)
 	for _, res := range []store.Result{
@@ -27,7 +27,7 @@ func TestEncodeResultMatchesJSONMarshal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := EncodeResult(res)
+		got, err := Encode(res)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +54,7 @@ func TestDecodeResultsMatchesJSONUnmarshal(t *testing.T) {
 	} {
 		var want []store.Result
 		wantErr := json.Unmarshal([]byte(body), &want)
-		got, err := decodeResults([]byte(body))
+		got, err := Decode([]byte(body))
 		if (err != nil) != (wantErr != nil) {
 			t.Errorf("%s: error %v, json.Unmarshal's %v", body, err, wantErr)
 			continue
@@ -68,14 +68,14 @@ func TestDecodeResultsMatchesJSONUnmarshal(t *testing.T) {
 	}
 }
 
-func BenchmarkEncodeResult(b *testing.B) {
+func BenchmarkEncode(b *testing.B) {
 	res := store.Result{DeliveryID: "01JSAMPLE00000000000000003:ops", EventID: "01JSAMPLE00000000000000003", TenantID: "acme",
 		EventType: "payment.failed", Channel: "webhook", Destination: "ops", Attempt: 1, Status: store.StatusDelivered,
 		HTTPStatus: 200, DurationMS: 3, At: time.Date(2026, 11, 28, 14, 49, 6, 123456789, time.UTC)}
 	b.Run("herald", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := EncodeResult(res); err != nil {
+			if _, err := Encode(res); err != nil {
 				b.Fatal(err)
 			}
 		}
