@@ -331,6 +331,7 @@ func (p *Process) startWorker(ctx context.Context, js jetstream.JetStream, topo 
 		Channel:      ch,
 		Destinations: dests,
 		Attempts:     delivery.NewKVAttempts(attempts),
+		EventTypes:   p.eventTypes,
 		Metrics:      p.workerMetrics(reg),
 		Logger:       p.log,
 	})

@@ -116,3 +116,22 @@ func TestUnknownDestinationIsHeld(t *testing.T) {
 		t.Errorf("DELIVERIES holds %d messages, want the held one", got)
 	}
 }
+
+// TestEventTypeLabelIsBounded: producers choose event types; a metric series per type would
+// grow without bound, so types not known by name share the label "other".
+func TestEventTypeLabelIsBounded(t *testing.T) {
+	t.Parallel()
+	e := setup(t, delivery.Config{}, perAttempt(channel.Sent(http.StatusOK)))
+	for _, typ := range []string{"payment.failed", "custom.one", "custom.two"} {
+		m, id := newDelivery(t, destID)
+		m.Header.Set(broker.HeaderEventType, typ)
+		e.publishMsg(t, m)
+		e.waitResults(t, id, 1)
+	}
+	e.waitSettled(t)
+	for label, want := range map[string]float64{"payment.failed": 1, "other": 2, "custom.one": 0} {
+		if got := counter(t, e.reg, "notifications_delivered_total", map[string]string{"event_type": label}); got != want {
+			t.Errorf("notifications_delivered_total{event_type=%q} = %v, want %v", label, got, want)
+		}
+	}
+}

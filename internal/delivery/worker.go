@@ -24,6 +24,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/obs"
 	"github.com/heraldhq/herald/internal/results"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/sdk"
@@ -96,8 +97,12 @@ type Deps struct {
 	Destinations Destinations
 	// Attempts counts the attempts of deliveries waiting for a retry (see Attempts).
 	Attempts Attempts
-	Metrics  *Metrics
-	Logger   *slog.Logger
+	// EventTypes bounds the event_type label of the metrics: producers choose event types,
+	// and each would be a series of its own. Nil knows the seed types and labels the rest
+	// "other".
+	EventTypes *obs.EventTypes
+	Metrics    *Metrics
+	Logger     *slog.Logger
 }
 
 // Worker delivers one channel's deliveries with a bounded pool of goroutines.
@@ -591,7 +596,7 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, res store.Result
 	if err := verb(); err != nil {
 		w.log.Warn("settle delivery", logAttrs(res, "status", res.Status, "err", err)...)
 	}
-	w.deps.Metrics.delivered.WithLabelValues(w.name, res.EventType, string(res.Status)).Inc()
+	w.deps.Metrics.delivered.WithLabelValues(w.name, w.deps.EventTypes.Label(res.EventType), string(res.Status)).Inc()
 	switch res.Status {
 	case store.StatusDelivered:
 		if w.log.Enabled(ctx, slog.LevelDebug) {
