@@ -15,9 +15,10 @@ import (
 )
 
 // TestMalformedEventsAreRejectedOthersFlow: malformed JSON, a missing type, a 2 MiB payload,
-// a seed type with a wrong payload and an event on another tenant's subject, published by a
-// plain NATS client between well-formed events, are rejected with reasons visible in DEAD
-// and in the logs; the events around them are all delivered.
+// JSON nested 10,000 levels deep, invalid UTF-8 and an event on another tenant's subject,
+// published by a plain NATS client between well-formed events, are rejected with reasons
+// visible in DEAD and in the logs; the events around them are all delivered. (A seed type's
+// data in an odd spelling is not malformed: see the dispatcher's tests.)
 func TestMalformedEventsAreRejectedOthersFlow(t *testing.T) {
 	t.Parallel()
 	n := testutil.StartNATS(t)
@@ -34,10 +35,11 @@ func TestMalformedEventsAreRejectedOthersFlow(t *testing.T) {
 		{"herald.events.acme.payment.failed", `{"specversion":"1.0","id":"broken-1",`, "json"},
 		{"herald.events.acme.payment.failed", `{"specversion":"1.0","id":"notype-1","source":"test","tenantid":"acme","data":{}}`, "type: is required"},
 		{"herald.events.acme.node.launched", big, "over the limit"},
-		{"herald.events.acme.payment.failed", `{"specversion":"1.0","id":"baddata-1","source":"test","type":"payment.failed","tenantid":"acme","data":{"amount":"ten"}}`, "data.amount"},
+		{"herald.events.acme.custom.deep", `{"specversion":"1.0","id":"deep-1","source":"test","type":"custom.deep","tenantid":"acme","data":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}`, "nests deeper than"},
+		{"herald.events.acme.custom.latin1", "{\"specversion\":\"1.0\",\"id\":\"latin1-1\",\"source\":\"test\",\"type\":\"custom.latin1\",\"tenantid\":\"acme\",\"data\":{\"name\":\"caf\xe9\"}}", "not valid UTF-8"},
 		{"herald.events.globex.payment.failed", `{"specversion":"1.0","id":"spoof-1","source":"test","type":"payment.failed","tenantid":"acme","data":{"reason":"x","amount":1}}`, "published on"},
 	}
-	good := mixedEvents(t, 50, "acme")
+	good := mixedEvents(t, 10*len(bad), "acme")
 	for i, b := range bad {
 		publishAll(t, pub, good[i*10:(i+1)*10])
 		m := nats.NewMsg(b.subject)
