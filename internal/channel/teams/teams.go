@@ -1,0 +1,154 @@
+package teams
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/render"
+)
+
+// Name is the channel's name in configuration and subjects.
+const Name = "teams"
+
+const (
+	// ContentType is the media type of every request body.
+	// https://learn.microsoft.com/en-us/microsoftteams/platform/webhooks-and-connectors/how-to/connectors-using
+	ContentType = "application/json"
+	// UserAgent identifies Herald to Teams.
+	UserAgent = "Herald/1"
+
+	// DefaultPaceEvery and DefaultPaceBurst pace sends to one workflow: Teams throttles a
+	// webhook beyond 4 requests a second and 60 in 30 seconds
+	// (https://learn.microsoft.com/en-us/microsoftteams/platform/webhooks-and-connectors/how-to/connectors-using#rate-limiting-for-connectors),
+	// and the workflow's Teams connection allows 100 calls a minute
+	// (https://learn.microsoft.com/en-us/connectors/teams/#limits). One a second after a burst
+	// of 4 keeps within all three.
+	DefaultPaceEvery = time.Second
+	DefaultPaceBurst = 4
+)
+
+// Option changes a Channel built by New.
+type Option func(*Channel)
+
+// WithPace sets the pace of sends to one workflow (see Channel.Pace): one per every on
+// average, burst back to back. Defaults to DefaultPaceEvery and DefaultPaceBurst; every <= 0
+// leaves sends unpaced.
+func WithPace(every time.Duration, burst int) Option {
+	return func(c *Channel) { c.every, c.burst = max(every, 0), max(burst, 1) }
+}
+
+// Channel posts notifications to Teams Workflows webhooks as Adaptive Cards. It is safe for
+// concurrent use.
+type Channel struct {
+	client *http.Client
+	tpl    *render.Set
+	every  time.Duration
+	burst  int
+}
+
+// Interfaces the channel implements, checked at compile time.
+var (
+	_ channel.Channel   = (*Channel)(nil)
+	_ channel.Pacer     = (*Channel)(nil)
+	_ channel.Previewer = (*Channel)(nil)
+)
+
+// New returns the Teams channel, rendering with tpl (nil means the embedded templates). It
+// sends with a copy of client that never follows redirects (a nil client means
+// channel.NewHTTPClient(channel.DefaultTimeout)); the client's Timeout, or the context given
+// to Send, bounds each send.
+func New(client *http.Client, tpl *render.Set, opts ...Option) *Channel {
+	if tpl == nil {
+		tpl = defaultTemplates()
+	}
+	c := &Channel{
+		client: channel.NoRedirects(client),
+		tpl:    tpl,
+		every:  DefaultPaceEvery,
+		burst:  DefaultPaceBurst,
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// Name returns "teams".
+func (c *Channel) Name() string { return Name }
+
+// Pace returns the pace of sends to d's workflow. Its key is derived from a hash of the
+// webhook URL, which holds the workflow's signature.
+func (c *Channel) Pace(d channel.Destination) channel.Pace {
+	var url string
+	if cfg, err := configOf(d); err == nil {
+		url = cfg.WebhookURL
+	}
+	sum := sha256.Sum256([]byte(url))
+	return channel.Pace{Key: "teams:" + hex.EncodeToString(sum[:8]), Every: c.every, Burst: c.burst}
+}
+
+// Preview returns exactly the body Send would post for n, and the title as its plain-text
+// summary. It fails for an event the templates cannot render, with the error Send would
+// report.
+func (c *Channel) Preview(n channel.Notification) (channel.Preview, error) {
+	body, text, err := c.message(n)
+	if err != nil {
+		return channel.Preview{}, err
+	}
+	return channel.Preview{ContentType: ContentType, Body: body, Text: text}, nil
+}
+
+// message renders n and lays it out as the request body, returning the body and the
+// rendered plain text.
+func (c *Channel) message(n channel.Notification) ([]byte, string, error) {
+	if n.Event == nil {
+		return nil, "", errors.New("teams: notification has no event")
+	}
+	m, err := c.tpl.Render(Name, n.Event)
+	if err != nil {
+		return nil, "", fmt.Errorf("teams: render %s: %w", n.Event.Type, err)
+	}
+	body, err := fit(m)
+	if err != nil {
+		return nil, "", err
+	}
+	return body, unescapeMarkdown(clean(m.Text)), nil
+}
+
+// Send posts one notification to its destination's workflow and classifies the answer (see
+// classify). It does not retry. A destination that fails Validate, or an event that does not
+// render, yields a Permanent outcome. The outcome's reason never contains the workflow's
+// signature.
+func (c *Channel) Send(ctx context.Context, n channel.Notification) channel.Outcome {
+	d := n.Destination
+	cfg, err := configOf(d)
+	if err != nil {
+		return channel.Fail(0, err.Error())
+	}
+	if err := checkURL(cfg.WebhookURL); err != nil {
+		return channel.Fail(0, err.Error())
+	}
+	body, _, err := c.message(n)
+	if err != nil {
+		return channel.Fail(0, err.Error())
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.WebhookURL, bytes.NewReader(body))
+	if err != nil {
+		// The error quotes the URL; say only what is wrong.
+		return channel.Fail(0, "teams: cannot build request for "+channel.RedactURL(cfg.WebhookURL))
+	}
+	req.Header["Content-Type"] = []string{ContentType}
+	req.Header["User-Agent"] = []string{UserAgent}
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return channel.Classify(resp, err, d.Secrets()...)
+	}
+	return classify(resp, d.Secrets())
+}
