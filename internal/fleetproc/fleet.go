@@ -303,14 +303,15 @@ func (f *Fleet) LogFiles() []string {
 }
 
 // Unexpected describes every process that has ended without the fleet killing or stopping
-// it, with how it ended.
+// it: how it ended and the last line of its log (a Herald process's last word is why).
 func (f *Fleet) Unexpected() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []string
 	for _, m := range f.members {
 		if m.proc != nil && !m.down && m.proc.Exited() {
-			out = append(out, fmt.Sprintf("%s exited (%v; log %s)", m.name, m.proc.Err(), m.logs[len(m.logs)-1]))
+			log := m.logs[len(m.logs)-1]
+			out = append(out, fmt.Sprintf("%s exited (%v): %s (log %s)", m.name, m.proc.Err(), childproc.Tail(log, 1), log))
 		}
 	}
 	return out

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald/internal/broker"
+)
+
+// slowVars: a send gives up after 2 s, and a delivery has 3 attempts, so that deliveries to
+// the destination that never answers can end in DEAD within the run, after their attempts.
+var slowVars = map[string]string{
+	"NOTIFICATIONS_SEND_TIMEOUT":  "2s",
+	"NOTIFICATIONS_MAX_RETRIES":   "2",
+	"NOTIFICATIONS_RETRY_BACKOFF": "100ms,200ms",
+}
+
+// slowAttempts is the attempts a delivery has under slowVars.
+const slowAttempts = 3
+
+// slowDestination: nine healthy destinations keep at least 90% of their throughput beside one
+// that never answers; that one is held by its circuit breaker, and its deliveries reach DEAD
+// only after their real attempts.
+func slowDestination(ctx context.Context, s *suite, r *Result) error {
+	var healthy []string
+	for i := range 9 {
+		healthy = append(healthy, "d"+strconv.Itoa(i+1))
+	}
+	var without Result
+	e, err := s.throughputRun(ctx, "slow-destination-baseline", healthy, false, &without)
+	if err != nil {
+		return fmt.Errorf("run without the slow destination: %w", err)
+	}
+	e.close()
+	if without.Lost > 0 || without.Delivered == 0 {
+		return fmt.Errorf("run without the slow destination lost %d of %d deliveries", without.Lost, without.Expected)
+	}
+	base := float64(without.Delivered) / without.DrainSeconds
+	without.verdict()
+	r.check("the run without the slow destination passed", without.Pass, "%.0f deliveries/s%s", base, prefixed("; ", strings.Join(without.failures(), "; ")))
+
+	e, err = s.throughputRun(ctx, "slow-destination", healthy, true, r)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	rate := float64(r.Delivered) / r.DrainSeconds
+	ratio := rate / base
+	r.check("healthy throughput at least 90% of the run without the slow destination", r.Drained && ratio >= 0.9,
+		"%.0f deliveries/s beside it, %.0f without: %.0f%%", rate, base, 100*ratio)
+
+	opened, err := e.metric(ctx, "notifications_circuit_opened_total")
+	r.check("the slow destination's circuit opened", err == nil && opened > 0, "notifications_circuit_opened_total = %.0f (%v)", opened, err)
+
+	dead, err := e.deadLetters(ctx)
+	if err != nil {
+		return err
+	}
+	var slowDead, early int
+	var example string
+	for _, d := range dead {
+		if d.Header.Get(broker.HeaderDestination) != "slow" {
+			continue
+		}
+		slowDead++
+		id := broker.DeliveryID(d.eventID(), "slow")
+		if real := e.recv.requests(id); real < slowAttempts {
+			early++
+			if example == "" {
+				example = fmt.Sprintf("; e.g. %s after %d requests, Herald-Attempts %s, reason %q", id, real,
+					d.Header.Get(broker.HeaderAttempts), d.Header.Get(broker.HeaderDeadReason))
+			}
+		}
+	}
+	r.check("slow deliveries dead only after their real attempts", early == 0,
+		"%d of the slow destination's deliveries in DEAD, %d of them after fewer than %d requests%s", slowDead, early, slowAttempts, example)
+
+	if c, err := e.js.Consumer(ctx, broker.StreamDeliveries, "deliver-webhook"); err == nil {
+		if info, err := c.Info(ctx); err == nil {
+			r.check("the channel's consumer is not what holds the slow destination", info.NumAckPending < info.Config.MaxAckPending,
+				"%d deliveries pending acknowledgement at the end, MaxAckPending %d", info.NumAckPending, info.Config.MaxAckPending)
+		}
+	}
+	return nil
+}
+
+// throughputRun publishes SlowEvents events as fast as the fleet takes them to the healthy
+// destinations (and, with slow, to one that never answers), waits until the healthy ones
+// have every delivery, and tallies into r. The caller closes the returned environment.
+func (s *suite) throughputRun(ctx context.Context, name string, healthy []string, slow bool, r *Result) (*env, error) {
+	behave := map[string]behaviour{}
+	for _, d := range healthy {
+		behave[d] = answer(http.StatusNoContent)
+	}
+	if slow {
+		behave["slow"] = hang()
+	}
+	e, err := s.webhookEnv(ctx, name, 1, 2, behave, slowVars)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			e.close()
+		}
+	}()
+	msgs, err := goodEvents(s.sc.SlowEvents)
+	if err != nil {
+		return nil, err
+	}
+	pub := newPublisher(e.js)
+	start := time.Now()
+	pub.publish(ctx, msgs, 0, 8)
+	s.log.Info("published", "run", name, "events", len(msgs), "seconds", time.Since(start).Seconds())
+	exp, _, err := e.settle(ctx, r, pub, healthy, s.sc.Drain)
+	if err != nil {
+		return nil, err
+	}
+	e.checkLedger(ctx, r, exp, time.Minute)
+	e.commonChecks(r)
+	r.check("every event acknowledged", pub.unacked() == 0, "%s", pub.summary())
+	ok = true
+	return e, nil
+}
