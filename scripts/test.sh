@@ -35,3 +35,7 @@ FuzzSignVerify ./sdk 20000
 FuzzRender ./internal/render 30000
 FuzzSendVerifies ./internal/channel/webhook 20000
 TARGETS
+
+# The fault suite at ci scale (about 3 minutes on 2 cores): the real binaries against
+# nats-server processes and PostgreSQL, one fault per scenario; see docs/fault-suite.md.
+go run ./cmd/herald-chaos -scale ci
