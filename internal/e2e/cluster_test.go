@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -9,28 +10,35 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldhq/herald/internal/channel/webhook/webhooktest"
+	"github.com/heraldhq/herald/internal/natsproc"
 	"github.com/heraldhq/herald/internal/testutil"
 	"github.com/heraldhq/herald/sdk"
 )
 
-// TestThreeNodeClusterSurvivesANode: the fleet pointed at a 3-node JetStream cluster with
-// replicated streams keeps delivering when the node leading DELIVERIES goes away; producers
-// that retry a failed publish lose nothing, and every event reaches the receiver under one
-// webhook-id.
-func TestThreeNodeClusterSurvivesANode(t *testing.T) {
+// TestThreeNodeClusterSurvivesALeaderCrash: the fleet pointed at a 3-node JetStream cluster
+// of nats-server processes, with replicated streams, keeps delivering when the node leading
+// DELIVERIES is killed with SIGKILL (no leadership hand-over, nothing flushed); producers
+// that retry a failed publish lose nothing, every event reaches the receiver under its one
+// webhook-id, nothing is dead-lettered, and the killed node rejoins and catches up.
+func TestThreeNodeClusterSurvivesALeaderCrash(t *testing.T) {
 	t.Parallel()
-	cluster := testutil.StartCluster(t, 3)
+	ctx := context.Background()
+	cluster, err := natsproc.StartCluster(ctx, natsproc.Config{Binary: natsServer(t), Dir: t.TempDir()}, 3)
+	if err != nil {
+		t.Fatalf("start cluster: %v", err)
+	}
+	t.Cleanup(cluster.Kill)
 	dbURL := testutil.NewDatabase(t)
 	r := webhooktest.NewReceiver(t, "")
 	e := baseEnv(t, cluster.URL(), dbURL, r.Destination("ops"))
 	e["NOTIFICATIONS_STREAM_REPLICAS"] = "3"
 	startFleet(t, e, wholeFleet)
 
-	nc, err := nats.Connect(cluster.URL(), nats.MaxReconnects(-1))
+	nc, err := nats.Connect(cluster.URL(), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
+	t.Cleanup(nc.Close)
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
@@ -39,30 +47,39 @@ func TestThreeNodeClusterSurvivesANode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
 	s, err := js.Stream(ctx, "DELIVERIES")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info, err := s.Info(ctx); err != nil || info.Config.Replicas != 3 {
-		t.Fatalf("DELIVERIES has %v replicas (%v), want 3", info.Config.Replicas, err)
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Config.Replicas != 3 {
+		t.Fatalf("DELIVERIES has %d replicas, want 3", info.Config.Replicas)
 	}
 
 	events := mixedEvents(t, 300, "acme", "globex")
 	publishAll(t, pub, events[:150])
 	r.WaitForUnique(t, 50, time.Minute)
 
-	// Take away the node that leads DELIVERIES.
-	info, err := s.Info(ctx)
+	// Crash the node that leads DELIVERIES while deliveries are in flight.
+	leader, err := cluster.StreamLeader(ctx, js, "DELIVERIES")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range cluster.Nodes {
-		if n.Server.Name() == info.Cluster.Leader {
-			n.Shutdown()
-			t.Logf("stopped %s, the DELIVERIES leader, with %d of %d delivered", info.Cluster.Leader, r.Unique(), len(events))
-		}
+	pid := leader.Pid()
+	leader.Kill()
+	if leader.Running() || pid == 0 {
+		t.Fatalf("%s (pid %d) still runs after SIGKILL", leader.Name(), pid)
 	}
+	t.Logf("killed %s (pid %d), the DELIVERIES leader, with %d of %d delivered", leader.Name(), pid, r.Unique(), len(events))
+	next, err := cluster.WaitStreamLeader(ctx, js, "DELIVERIES", leader.Name(), time.Minute)
+	if err != nil {
+		t.Fatalf("no new DELIVERIES leader after the crash: %v", err)
+	}
+	t.Logf("%s leads DELIVERIES now", next.Name())
+
 	// A producer retries what failed during the election; ids make the retries harmless.
 	rest := events[150:]
 	testutil.WaitFor(t, time.Minute, "the rest published", func() bool {
@@ -71,16 +88,45 @@ func TestThreeNodeClusterSurvivesANode(t *testing.T) {
 		_, err := pub.PublishBatch(pctx, rest)
 		return err == nil
 	})
-
 	r.WaitForUnique(t, len(events), 2*time.Minute)
-	// Delivery is at-least-once: a failover may repeat a send, always under its webhook-id.
+
+	// The crashed node comes back on its store and catches up with the others.
+	if err := leader.Start(ctx); err != nil {
+		t.Fatalf("restart %s: %v", leader.Name(), err)
+	}
+	if err := cluster.WaitStreamCurrent(ctx, js, "DELIVERIES", time.Minute); err != nil {
+		t.Fatalf("DELIVERIES after %s came back: %v", leader.Name(), err)
+	}
+
+	// Delivery is at-least-once: a crash may repeat a send, always under its webhook-id.
+	want := map[string]bool{}
+	for _, ev := range events {
+		want[ev.ID+":ops"] = true
+	}
 	repeats := 0
-	for _, reqs := range r.ByID() {
+	for id, reqs := range r.ByID() {
+		if !want[id] {
+			t.Errorf("received webhook-id %s, which no published event has", id)
+			continue
+		}
+		var got sdk.Event
+		if err := json.Unmarshal(reqs[0].Body, &got); err != nil || got.ID+":ops" != id {
+			t.Errorf("the body under %s is not its event (%v)", id, err)
+		}
 		repeats += len(reqs) - 1
 	}
-	t.Logf("%d deliveries, %d repeated requests across the failover", r.Unique(), repeats)
+	if bad := r.BadSignatures(); bad != 0 {
+		t.Errorf("%d requests failed signature verification", bad)
+	}
+	t.Logf("%d deliveries, %d repeated requests across the crash", r.Unique(), repeats)
 	db := ledger(t, dbURL)
 	testutil.WaitFor(t, time.Minute, "ledger complete", func() bool {
 		return statusCounts(t, db)["delivered"] == len(events)
 	})
+	if c := ledgerStatuses(t, db); len(c) != 1 {
+		t.Errorf("ledger statuses %v, want all %d delivered", c, len(events))
+	}
+	if dead := deadMessages(t, js); len(dead) != 0 {
+		t.Errorf("%d dead letters after the crash, want none; the first says %q", len(dead), dead[0].Headers().Get("Herald-Dead-Reason"))
+	}
 }

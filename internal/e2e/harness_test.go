@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,8 +23,10 @@ import (
 	"github.com/heraldhq/herald/internal/app/parts"
 	"github.com/heraldhq/herald/internal/channel"
 	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/natsproc"
 	"github.com/heraldhq/herald/internal/obs"
 	"github.com/heraldhq/herald/internal/testutil"
+	"github.com/heraldhq/herald/sdk"
 )
 
 // binDir holds the binaries built once for the tests that kill processes.
@@ -48,27 +51,50 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-var buildOnce sync.Once
-var buildErr error
+var (
+	binDirOnce = sync.OnceValue(func() error {
+		var err error
+		binDir, err = os.MkdirTemp("", "herald-bin-")
+		return err
+	})
+	buildCommands = sync.OnceValue(func() error {
+		if err := binDirOnce(); err != nil {
+			return err
+		}
+		cmd := exec.Command("go", "build", "-o", binDir+"/", "../../cmd/dispatcher", "../../cmd/channel-worker", "../../cmd/herald", "../../cmd/publisher-sdk")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("go build: %v\n%s", err, out)
+		}
+		return nil
+	})
+	buildNATS = sync.OnceValues(func() (string, error) {
+		if err := binDirOnce(); err != nil {
+			return "", err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		return natsproc.Build(ctx, binDir)
+	})
+)
 
 // binary builds (once) and returns the path of one of Herald's commands.
 func binary(t *testing.T, name string) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		binDir, buildErr = os.MkdirTemp("", "herald-bin-")
-		if buildErr != nil {
-			return
-		}
-		cmd := exec.Command("go", "build", "-o", binDir+"/", "../../cmd/dispatcher", "../../cmd/channel-worker", "../../cmd/herald", "../../cmd/publisher-sdk")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	if err := buildCommands(); err != nil {
+		t.Fatal(err)
 	}
 	return filepath.Join(binDir, name)
+}
+
+// natsServer builds (once) and returns the path of the nats-server binary of the module's
+// nats-server version, for the tests that kill servers.
+func natsServer(t *testing.T) string {
+	t.Helper()
+	bin, err := buildNATS()
+	if err != nil {
+		t.Fatalf("build nats-server: %v", err)
+	}
+	return bin
 }
 
 // env is a fleet's configuration as NOTIFICATIONS_* variables.
@@ -179,11 +205,22 @@ func startChild(t *testing.T, e env, name string, args ...string) *child {
 	return c
 }
 
-// kill ends the process with SIGKILL: no draining, no acks, no goodbyes.
+// kill ends the process with SIGKILL (no draining, no acks, no goodbyes) and waits until it
+// is gone, failing the test unless SIGKILL is what ended it: a process that had already
+// exited would make the test about a crash prove nothing.
 func (c *child) kill(t *testing.T) {
 	t.Helper()
 	if err := c.cmd.Process.Signal(os.Kill); err != nil {
 		t.Fatalf("kill: %v", err)
+	}
+	select {
+	case <-c.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the process outlived SIGKILL by 30s")
+	}
+	ws, ok := c.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("the process ended with %v, not by SIGKILL; logs:\n%s", c.cmd.ProcessState, c.logs.String())
 	}
 }
 
@@ -198,6 +235,16 @@ func jsFor(t *testing.T, n *testutil.NATS) (*nats.Conn, jetstream.JetStream) {
 	return nc, js
 }
 
+// publisher returns an SDK publisher on nc with its defaults.
+func publisher(t testing.TB, nc *nats.Conn) *sdk.Publisher {
+	t.Helper()
+	pub, err := sdk.NewPublisher(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pub
+}
+
 // ledger opens the test's PostgreSQL for assertions in SQL, as an operator would query it.
 func ledger(t testing.TB, dbURL string) *pgxpool.Pool {
 	t.Helper()
@@ -209,12 +256,33 @@ func ledger(t testing.TB, dbURL string) *pgxpool.Pool {
 	return pool
 }
 
-// statusCounts returns the number of ledger rows per status.
+// statusCounts returns the number of ledger rows per status, or nil when the ledger cannot
+// be read now (the database may be down or not yet migrated): it is for waiting on a
+// condition. Assertions use ledgerStatuses.
 func statusCounts(t testing.TB, db *pgxpool.Pool) map[string]int {
 	t.Helper()
+	out, err := queryStatuses(db)
+	if err != nil {
+		return nil
+	}
+	return out
+}
+
+// ledgerStatuses returns the number of ledger rows per status, failing the test if the
+// ledger cannot be read.
+func ledgerStatuses(t testing.TB, db *pgxpool.Pool) map[string]int {
+	t.Helper()
+	out, err := queryStatuses(db)
+	if err != nil {
+		t.Fatalf("read the ledger: %v", err)
+	}
+	return out
+}
+
+func queryStatuses(db *pgxpool.Pool) (map[string]int, error) {
 	rows, err := db.Query(context.Background(), `SELECT status, COUNT(*) FROM notification_deliveries GROUP BY status`)
 	if err != nil {
-		return nil // the database may be down or not yet migrated
+		return nil, err
 	}
 	defer rows.Close()
 	out := map[string]int{}
@@ -222,11 +290,11 @@ func statusCounts(t testing.TB, db *pgxpool.Pool) map[string]int {
 		var s string
 		var n int
 		if err := rows.Scan(&s, &n); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		out[s] = n
 	}
-	return out
+	return out, rows.Err()
 }
 
 // deadMessages reads every message of the DEAD stream.

@@ -2,10 +2,6 @@ package testutil
 
 import (
 	"context"
-	"net"
-	"net/url"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -87,85 +83,4 @@ func StreamMsgs(t testing.TB, js jetstream.JetStream, stream string) uint64 {
 		t.Fatalf("stream %s info: %v", stream, err)
 	}
 	return info.State.Msgs
-}
-
-// Cluster is a JetStream cluster of embedded servers for one test.
-type Cluster struct {
-	Nodes []*NATS
-}
-
-// StartCluster starts a JetStream cluster of n embedded servers on loopback, routed to each
-// other on fixed free ports, and waits until it has a meta leader. Raft elections take
-// seconds: callers wait on conditions, never on sleeps.
-func StartCluster(t testing.TB, n int) *Cluster {
-	t.Helper()
-	ports := make([]int, n)
-	for i := range ports {
-		ports[i] = freePortNATS(t)
-	}
-	routes := make([]*url.URL, n)
-	for i, p := range ports {
-		routes[i] = &url.URL{Scheme: "nats", Host: "127.0.0.1:" + strconv.Itoa(p)}
-	}
-	c := &Cluster{}
-	for i := range n {
-		dir := t.TempDir()
-		opts := &server.Options{
-			ServerName: "herald-test-" + strconv.Itoa(i+1),
-			Host:       "127.0.0.1",
-			Port:       -1,
-			JetStream:  true,
-			StoreDir:   dir,
-			MaxPayload: 8 << 20,
-			NoSigs:     true,
-			NoLog:      true,
-			Cluster: server.ClusterOpts{
-				Name: "herald-test",
-				Host: "127.0.0.1",
-				Port: ports[i],
-			},
-			Routes: routes,
-		}
-		s, err := server.NewServer(opts)
-		if err != nil {
-			t.Fatalf("start cluster node %d: %v", i+1, err)
-		}
-		go s.Start()
-		node := &NATS{Server: s, Dir: dir}
-		t.Cleanup(node.Shutdown)
-		c.Nodes = append(c.Nodes, node)
-	}
-	for i, node := range c.Nodes {
-		if !node.Server.ReadyForConnections(10 * time.Second) {
-			t.Fatalf("cluster node %d not ready", i+1)
-		}
-	}
-	WaitFor(t, 30*time.Second, "the cluster to elect a JetStream meta leader", func() bool {
-		for _, node := range c.Nodes {
-			if node.Server.JetStreamIsLeader() {
-				return true
-			}
-		}
-		return false
-	})
-	return c
-}
-
-// URL lists every node's client URL, comma-separated, as NOTIFICATIONS_NATS_URL takes them.
-func (c *Cluster) URL() string {
-	urls := make([]string, len(c.Nodes))
-	for i, n := range c.Nodes {
-		urls[i] = n.URL()
-	}
-	return strings.Join(urls, ",")
-}
-
-func freePortNATS(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
