@@ -17,8 +17,14 @@ func TestHandlerVerifiesAndPrints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, _ := sdk.NewVerifier(secret)
-	signer, _ := sdk.NewSigner(secret)
+	v, err := sdk.NewVerifier(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := sdk.NewSigner(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out bytes.Buffer
 	h := handler(v, http.StatusAccepted, &out)
 

@@ -175,7 +175,8 @@ func (e *env) waitResultsEmpty(t *testing.T) {
 }
 
 // advisories collects one kind of the recorder consumer's advisories (MSG_NAKED,
-// MSG_TERMINATED) from now on.
+// MSG_TERMINATED) from now on. An advisory that is not a JSON object is collected too, as
+// {"undecodable": <its text>}, so that a test expecting none still sees it.
 func (e *env) advisories(t *testing.T, kind string) func() []map[string]any {
 	t.Helper()
 	var (
@@ -184,11 +185,12 @@ func (e *env) advisories(t *testing.T, kind string) func() []map[string]any {
 	)
 	sub, err := e.nc.Subscribe("$JS.EVENT.ADVISORY.CONSUMER."+kind+"."+broker.StreamResults+"."+broker.ConsumerRecorder, func(m *nats.Msg) {
 		var a map[string]any
-		if json.Unmarshal(m.Data, &a) == nil {
-			mu.Lock()
-			got = append(got, a)
-			mu.Unlock()
+		if err := json.Unmarshal(m.Data, &a); err != nil || a == nil {
+			a = map[string]any{"undecodable": string(m.Data)}
 		}
+		mu.Lock()
+		got = append(got, a)
+		mu.Unlock()
 	})
 	if err != nil {
 		t.Fatal(err)
