@@ -34,6 +34,7 @@ var permanentCodes = map[int]string{
 	20003: "the account SID or auth token is wrong",
 	20404: "no such account or resource; check the account SID and the API URL",
 	21211: "the To number is not a valid phone number",
+	21212: "the From number is not a valid phone number",
 	21266: "the To number is the sender's own",
 	21408: "SMS to the To number's region is not enabled on the account",
 	21602: "the message body is empty",

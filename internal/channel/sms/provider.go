@@ -101,7 +101,7 @@ func (Provider) Render() *render.Profile { p := Profile(); return &p }
 // https://www.twilio.com/docs/iam/test-credentials#test-sms-messages-parameters-From
 func (Provider) PreviewConfig() channel.Config {
 	return &Config{
-		AccountSID: "AC00000000000000000000000000000000", AuthToken: "preview0auth0token0000000000000",
+		AccountSID: "AC00000000000000000000000000000000", AuthToken: "previewAuthToken0000000000000000",
 		From: "+15005550006", To: []string{"+14155550100"},
 	}
 }

@@ -178,14 +178,18 @@ func (c *Channel) Send(ctx context.Context, n channel.Notification) channel.Outc
 		sent, status int
 		failures     []failure
 	)
+	// Without a delivery id there is nothing to remember a send by: every recipient is texted.
+	remember := n.DeliveryID != ""
 	for _, to := range cfg.To {
-		if c.sent.has(n.DeliveryID, to) {
+		if remember && c.sent.has(n.DeliveryID, to) {
 			sent++
 			continue
 		}
 		o, code := c.post(ctx, endpoint, cfg, to, body, secrets)
 		if o.Kind == channel.Delivered {
-			c.sent.add(n.DeliveryID, to)
+			if remember {
+				c.sent.add(n.DeliveryID, to)
+			}
 			sent, status = sent+1, o.StatusCode
 			continue
 		}

@@ -181,6 +181,25 @@ func TestSMSRetryTextsOnlyThoseLeft(t *testing.T) {
 	}
 }
 
+// TestSMSWithoutDeliveryID checks that a notification without a delivery id is texted every
+// time: there is nothing to remember it by.
+func TestSMSWithoutDeliveryID(t *testing.T) {
+	t.Parallel()
+	srv := smstest.NewServer(t, smstest.WithoutRateLimit())
+	acct := srv.NewAccount()
+	ch := sms.New(newClient(t), nil)
+	n := notification(destination(srv, acct, "+14155550100"), 0)
+	n.DeliveryID = ""
+	for range 2 {
+		if o := ch.Send(t.Context(), n); o.Kind != channel.Delivered {
+			t.Fatalf("outcome = %+v", o)
+		}
+	}
+	if got := len(srv.Messages()); got != 2 {
+		t.Errorf("%d messages, want 2", got)
+	}
+}
+
 // TestSMSRefusedRecipient checks that a number Twilio refuses for good does not keep the
 // message from the others, and that the outcome is permanent, naming the number and the code.
 func TestSMSRefusedRecipient(t *testing.T) {

@@ -28,23 +28,24 @@ const (
 // Twilio error codes the fake answers with, each documented at
 // https://www.twilio.com/docs/api/errors/<code>.
 const (
-	CodeAuthenticate     = 20003 // 401: wrong or missing AccountSid and AuthToken
-	CodeMethodNotAllowed = 20004 // 405
-	CodeNotFound         = 20404 // 404: no such resource (an unknown account path)
-	CodeTooManyRequests  = 20429 // 429: too many concurrent requests
-	CodeInternal         = 20500 // 500
-	CodeUnavailable      = 20503 // 503
-	CodeBodyRequired     = 21602 // 400: Message body is required
-	CodeFromRequired     = 21603 // 400: A 'From' phone number is required
-	CodeToRequired       = 21604 // 400: A 'To' phone number is required
-	CodeInvalidFrom      = 21606 // 400: the From number is not one of the account's
-	CodeInvalidTo        = 21211 // 400: Invalid 'To' Phone Number
-	CodeToEqualsFrom     = 21266 // 400: 'To' and 'From' number cannot be the same
-	CodeRegionNotEnabled = 21408 // 400: Permission to send an SMS has not been enabled for the region
-	CodeUnsubscribed     = 21610 // 400: Attempt to send to unsubscribed recipient
-	CodeUnreachable      = 21612 // 400: The 'To' phone number is not currently reachable via SMS
-	CodeNotMobile        = 21614 // 400: 'To' number is not a valid mobile number
-	CodeBodyTooLong      = 21617 // 400: The concatenated message body exceeds the 1600 character limit
+	CodeAuthenticate      = 20003 // 401: wrong or missing AccountSid and AuthToken
+	CodeMethodNotAllowed  = 20004 // 405
+	CodeNotFound          = 20404 // 404: no such resource (an unknown account path)
+	CodeTooManyRequests   = 20429 // 429: too many concurrent requests
+	CodeInternal          = 20500 // 500
+	CodeUnavailable       = 20503 // 503
+	CodeBodyRequired      = 21602 // 400: Message body is required
+	CodeFromRequired      = 21603 // 400: A 'From' phone number is required
+	CodeToRequired        = 21604 // 400: A 'To' phone number is required
+	CodeInvalidFrom       = 21606 // 400: the From number is not one of the account's
+	CodeInvalidTo         = 21211 // 400: Invalid 'To' Phone Number
+	CodeInvalidFromNumber = 21212 // 400: Invalid 'From' Phone Number
+	CodeToEqualsFrom      = 21266 // 400: 'To' and 'From' number cannot be the same
+	CodeRegionNotEnabled  = 21408 // 400: Permission to send an SMS has not been enabled for the region
+	CodeUnsubscribed      = 21610 // 400: Attempt to send to unsubscribed recipient
+	CodeUnreachable       = 21612 // 400: The 'To' phone number is not currently reachable via SMS
+	CodeNotMobile         = 21614 // 400: 'To' number is not a valid mobile number
+	CodeBodyTooLong       = 21617 // 400: The concatenated message body exceeds the 1600 character limit
 )
 
 // Error is an error answer of Twilio's REST API: the HTTP status and the JSON body
@@ -147,6 +148,8 @@ func CheckRequest(r *http.Request, body []byte) (*Request, error) {
 	if err != nil {
 		return nil, newError(http.StatusBadRequest, CodeToRequired, "A 'To' phone number is required.")
 	}
+	// Twilio does not document a repeated parameter; the fake refuses one, so that a test
+	// catches a client that would send one message meaning two.
 	for _, name := range []string{"To", "From", "Body"} {
 		if len(form[name]) > 1 {
 			return nil, newError(http.StatusBadRequest, CodeInvalidTo, "Parameter %s was given %d times.", name, len(form[name]))
@@ -176,8 +179,8 @@ func checkMessage(to, from, body string) error {
 		// https://www.twilio.com/docs/api/errors/21603
 		return newError(http.StatusBadRequest, CodeFromRequired, "A 'From' phone number is required.")
 	case !ValidE164(from):
-		// https://www.twilio.com/docs/api/errors/21606
-		return newError(http.StatusBadRequest, CodeInvalidFrom, "The From phone number %s is not a valid, SMS-capable inbound phone number or short code for your account.", from)
+		// https://www.twilio.com/docs/api/errors/21212
+		return newError(http.StatusBadRequest, CodeInvalidFromNumber, "The 'From' number %s is not a valid phone number, shortcode, or alphanumeric sender ID.", from)
 	case to == from:
 		// https://www.twilio.com/docs/api/errors/21266
 		return newError(http.StatusBadRequest, CodeToEqualsFrom, "'To' and 'From' number cannot be the same: %s", to)

@@ -73,6 +73,7 @@ func TestFakeRejectsWhatTwilioRefuses(t *testing.T) {
 		{"To not E.164", path, acct.SID, acct.AuthToken, smstest.FormContentType, form("4155550100", acct.From, "hi"), 400, 21211, "is not a valid phone number"},
 		{"To too short", path, acct.SID, acct.AuthToken, smstest.FormContentType, form("+1415555", acct.From, "hi"), 400, 21211, "is not a valid phone number"},
 		{"no From", path, acct.SID, acct.AuthToken, smstest.FormContentType, url.Values{"To": {to}, "Body": {"hi"}}.Encode(), 400, 21603, "'From' phone number is required"},
+		{"From not E.164", path, acct.SID, acct.AuthToken, smstest.FormContentType, form(to, "15005550006", "hi"), 400, 21212, "is not a valid phone number"},
 		{"From of another account", path, acct.SID, acct.AuthToken, smstest.FormContentType, form(to, other.From, "hi"), 400, 21606, "SMS-capable"},
 		{"To is From", path, acct.SID, acct.AuthToken, smstest.FormContentType, form(acct.From, acct.From, "hi"), 400, 21266, "cannot be the same"},
 		{"no Body", path, acct.SID, acct.AuthToken, smstest.FormContentType, url.Values{"To": {to}, "From": {acct.From}}.Encode(), 400, 21602, "body is required"},
