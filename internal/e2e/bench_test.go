@@ -31,7 +31,10 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 	events := make([]*sdk.Event, b.N)
 	for i := range events {
-		events[i], _ = sdk.NewPaymentSucceeded("acme", sdk.PaymentSucceeded{TenantName: "Acme", Amount: 12.5, Currency: "EUR", PaymentID: "pay_1"})
+		var err error
+		if events[i], err = sdk.NewPaymentSucceeded("acme", sdk.PaymentSucceeded{TenantName: "Acme", Amount: 12.5, Currency: "EUR", PaymentID: "pay_1"}); err != nil {
+			b.Fatal(err)
+		}
 	}
 	db := ledger(b, dbURL)
 

@@ -181,7 +181,7 @@ func TestProviderRateLimitsSlowDeliveryLoseNothing(t *testing.T) {
 	}
 
 	nc, _ := jsFor(t, n)
-	pub, _ := sdk.NewPublisher(nc)
+	pub := publisher(t, nc)
 	const events = 12
 	for i := range events {
 		ev, err := sdk.NewPaymentSucceeded("acme", sdk.PaymentSucceeded{TenantName: "Acme", Amount: float64(100 + i), Currency: "USD", PaymentID: fmt.Sprintf("pay_%d", i)})
@@ -203,7 +203,7 @@ func TestProviderRateLimitsSlowDeliveryLoseNothing(t *testing.T) {
 	testutil.WaitFor(t, channelWait, "every delivery recorded", func() bool {
 		return statusCounts(t, db)["delivered"] == events
 	})
-	if c := statusCounts(t, db); c["dead"]+c["failed"] > 0 {
+	if c := ledgerStatuses(t, db); c["dead"]+c["failed"] > 0 {
 		t.Errorf("ledger = %v, want every delivery delivered", c)
 	}
 	if got := len(dc.Messages()); got != events {

@@ -40,8 +40,11 @@ func TestWorkerKilledMidDelivery(t *testing.T) {
 	startFleet(t, e, app.Role{Name: "dispatcher", Dispatcher: true, Parts: parts.All()})
 	first := startChild(t, e, "channel-worker", "--channel", "webhook")
 
-	nc, _ := jsFor(t, n)
-	pub, _ := sdk.NewPublisher(nc)
+	nc, js := jsFor(t, n)
+	pub, err := sdk.NewPublisher(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	events := mixedEvents(t, 40, "acme", "globex")
 	publishAll(t, pub, events)
 
@@ -62,6 +65,16 @@ func TestWorkerKilledMidDelivery(t *testing.T) {
 	testutil.WaitFor(t, 30*time.Second, "ledger complete", func() bool {
 		return statusCounts(t, db)["delivered"] == len(events)
 	})
+	// The crash cost the held deliveries an attempt at most; none of them may end dead.
+	if c := ledgerStatuses(t, db); len(c) != 1 {
+		t.Errorf("ledger statuses %v, want all %d delivered", c, len(events))
+	}
+	if dead := deadMessages(t, js); len(dead) != 0 {
+		t.Errorf("%d dead letters after the worker crash, want none; the first says %q", len(dead), dead[0].Headers().Get("Herald-Dead-Reason"))
+	}
+	if bad := r.BadSignatures(); bad != 0 {
+		t.Errorf("%d requests failed signature verification", bad)
+	}
 }
 
 // TestDispatcherKilledBetweenFanOutAndAck: dispatchers killed with SIGKILL while events flow;
@@ -76,8 +89,11 @@ func TestDispatcherKilledBetweenFanOutAndAck(t *testing.T) {
 	e["NOTIFICATIONS_DISPATCH_CONCURRENCY"] = "8"
 	startFleet(t, e, app.Role{Name: "worker", Channels: []string{"webhook"}})
 
-	nc, _ := jsFor(t, n)
-	pub, _ := sdk.NewPublisher(nc)
+	nc, js := jsFor(t, n)
+	pub, err := sdk.NewPublisher(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	events := mixedEvents(t, 600, "acme", "globex", "initech")
 	publishAll(t, pub, events)
 
@@ -110,6 +126,9 @@ func TestDispatcherKilledBetweenFanOutAndAck(t *testing.T) {
 		if len(ids) != len(events) {
 			t.Errorf("%s got %d events, want %d", name, len(ids), len(events))
 		}
+		if bad := r.BadSignatures(); bad != 0 {
+			t.Errorf("%s: %d requests failed signature verification", name, bad)
+		}
 		for ev, whIDs := range ids {
 			if len(whIDs) != 1 {
 				t.Errorf("%s got event %s under %d webhook-ids", name, ev, len(whIDs))
@@ -126,4 +145,10 @@ func TestDispatcherKilledBetweenFanOutAndAck(t *testing.T) {
 	testutil.WaitFor(t, time.Minute, "ledger complete", func() bool {
 		return statusCounts(t, db)["delivered"] == 2*len(events)
 	})
+	if c := ledgerStatuses(t, db); len(c) != 1 {
+		t.Errorf("ledger statuses %v, want all %d delivered", c, 2*len(events))
+	}
+	if dead := deadMessages(t, js); len(dead) != 0 {
+		t.Errorf("%d dead letters after the dispatcher crashes, want none; the first says %q", len(dead), dead[0].Headers().Get("Herald-Dead-Reason"))
+	}
 }

@@ -35,7 +35,10 @@ func BenchmarkPipelineFanOut10(b *testing.B) {
 	}
 	events := make([]*sdk.Event, (b.N+fanout-1)/fanout)
 	for i := range events {
-		events[i], _ = sdk.NewPaymentSucceeded("acme", sdk.PaymentSucceeded{TenantName: "Acme", Amount: 12.5, Currency: "EUR", PaymentID: "pay_1"})
+		var err error
+		if events[i], err = sdk.NewPaymentSucceeded("acme", sdk.PaymentSucceeded{TenantName: "Acme", Amount: 12.5, Currency: "EUR", PaymentID: "pay_1"}); err != nil {
+			b.Fatal(err)
+		}
 	}
 	b.ResetTimer()
 	start := time.Now()

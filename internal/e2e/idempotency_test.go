@@ -56,8 +56,11 @@ func TestSameEventAfterDuplicateWindowAndRestart(t *testing.T) {
 	f := startFleet(t, e, wholeFleet)
 
 	nc, js := jsFor(t, n)
-	pub, _ := sdk.NewPublisher(nc)
-	ev, _ := sdk.NewPaymentSucceeded("acme", sdk.PaymentSucceeded{TenantName: "Acme", Amount: 10, Currency: "USD", PaymentID: "pay_1"})
+	pub := publisher(t, nc)
+	ev, err := sdk.NewPaymentSucceeded("acme", sdk.PaymentSucceeded{TenantName: "Acme", Amount: 10, Currency: "USD", PaymentID: "pay_1"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := pub.Publish(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
@@ -75,12 +78,15 @@ func TestSameEventAfterDuplicateWindowAndRestart(t *testing.T) {
 	e["NOTIFICATIONS_NATS_URL"] = n.URL()
 	startFleet(t, e, wholeFleet)
 	nc, js = jsFor(t, n)
-	pub, _ = sdk.NewPublisher(nc)
+	pub = publisher(t, nc)
 	dispatcherPast(t, js, republish(t, pub, ev))
 
 	// A fresh event published after these is delivered, so the pipeline is alive and the
 	// duplicates above were dropped, not stuck.
-	fresh, _ := sdk.NewPaymentSucceeded("acme", sdk.PaymentSucceeded{TenantName: "Acme", Amount: 11, Currency: "USD", PaymentID: "pay_2"})
+	fresh, err := sdk.NewPaymentSucceeded("acme", sdk.PaymentSucceeded{TenantName: "Acme", Amount: 11, Currency: "USD", PaymentID: "pay_2"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := pub.Publish(context.Background(), fresh); err != nil {
 		t.Fatal(err)
 	}

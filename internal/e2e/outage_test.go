@@ -7,7 +7,6 @@ import (
 
 	"github.com/heraldhq/herald/internal/channel/webhook/webhooktest"
 	"github.com/heraldhq/herald/internal/testutil"
-	"github.com/heraldhq/herald/sdk"
 )
 
 // TestPostgresOutage: PostgreSQL stopped for 10 seconds mid-run. Notifications keep flowing
@@ -22,7 +21,7 @@ func TestPostgresOutage(t *testing.T) {
 	db := ledger(t, dbURL)
 
 	nc, _ := jsFor(t, n)
-	pub, _ := sdk.NewPublisher(nc)
+	pub := publisher(t, nc)
 	events := mixedEvents(t, 300, "acme", "globex", "initech")
 	publishAll(t, pub, events[:100])
 	r.WaitForUnique(t, 100, time.Minute)
@@ -47,5 +46,8 @@ func TestPostgresOutage(t *testing.T) {
 	}
 	if rows != len(events) {
 		t.Errorf("ledger has %d rows, want %d", rows, len(events))
+	}
+	if c := ledgerStatuses(t, db); len(c) != 1 {
+		t.Errorf("ledger statuses %v, want all %d delivered", c, len(events))
 	}
 }

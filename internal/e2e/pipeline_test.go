@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -126,7 +128,7 @@ func TestThousandEventsThreeTenants(t *testing.T) {
 	testutil.WaitFor(t, time.Minute, "ledger rows all delivered", func() bool {
 		return statusCounts(t, db)["delivered"] == total
 	})
-	if c := statusCounts(t, db); len(c) != 1 {
+	if c := ledgerStatuses(t, db); len(c) != 1 {
 		t.Errorf("ledger statuses = %v, want only %d delivered", c, total)
 	}
 	var attempts int
@@ -141,13 +143,33 @@ func TestThousandEventsThreeTenants(t *testing.T) {
 	if err != nil {
 		t.Fatalf("design query: %v", err)
 	}
-	types := 0
+	wantTypes := map[string]int{} // deliveries per event type
+	for _, ev := range events {
+		switch {
+		case strings.HasPrefix(ev.Type, "payment."), strings.HasPrefix(ev.Type, "node."), strings.HasPrefix(ev.Type, "cost."):
+			wantTypes[ev.Type]++
+		default:
+			wantTypes[ev.Type] += 2
+		}
+	}
+	gotTypes := map[string]int{}
 	for rows.Next() {
-		types++
+		var eventType, channel, status string
+		var n int
+		if err := rows.Scan(&eventType, &channel, &status, &n); err != nil {
+			t.Fatalf("design query: %v", err)
+		}
+		if channel != "webhook" || status != "delivered" {
+			t.Errorf("design query: %d %s deliveries on %s are %s, want webhook and delivered", n, eventType, channel, status)
+		}
+		gotTypes[eventType] += n
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("design query: %v", err)
 	}
 	rows.Close()
-	if types != 9 {
-		t.Errorf("design query grouped %d (type, channel, status) rows, want 9 event types", types)
+	if len(gotTypes) != 9 || !maps.Equal(gotTypes, wantTypes) {
+		t.Errorf("design query counts deliveries per type %v, want %v", gotTypes, wantTypes)
 	}
 }
 
@@ -163,9 +185,15 @@ func TestRetryThenDeliver(t *testing.T) {
 	e["NOTIFICATIONS_RETRY_BACKOFF"] = "300ms,600ms"
 	startFleet(t, e, wholeFleet)
 
-	nc, _ := jsFor(t, n)
-	pub, _ := sdk.NewPublisher(nc)
-	ev, _ := sdk.NewPaymentFailed("acme", sdk.PaymentFailed{TenantID: "acme", Reason: "expired card", Amount: 99})
+	nc, js := jsFor(t, n)
+	pub, err := sdk.NewPublisher(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := sdk.NewPaymentFailed("acme", sdk.PaymentFailed{TenantID: "acme", Reason: "expired card", Amount: 99})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := pub.Publish(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
@@ -193,12 +221,24 @@ func TestRetryThenDeliver(t *testing.T) {
 	if attempts != 3 {
 		t.Errorf("ledger attempts = %d, want 3", attempts)
 	}
+	// The row is the latest attempt's: delivered, with no error.
+	if lastErr != "" {
+		t.Errorf("ledger last_error = %q for a delivered row, want none", lastErr)
+	}
 	var perAttempt []string
-	rows, _ := db.Query(context.Background(), `SELECT status FROM notification_attempts WHERE delivery_id = $1 ORDER BY attempt`, ev.ID+":flaky")
+	rows, err := db.Query(context.Background(), `SELECT status FROM notification_attempts WHERE delivery_id = $1 ORDER BY attempt`, ev.ID+":flaky")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for rows.Next() {
 		var s string
-		_ = rows.Scan(&s)
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
 		perAttempt = append(perAttempt, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	rows.Close()
 	var timed int
@@ -207,6 +247,9 @@ func TestRetryThenDeliver(t *testing.T) {
 	}
 	if got := strings.Join(perAttempt, ","); got != "retrying,retrying,delivered" {
 		t.Errorf("attempt rows = %s, want retrying,retrying,delivered", got)
+	}
+	if dead := deadMessages(t, js); len(dead) != 0 {
+		t.Errorf("%d dead letters for a delivery that got through, want none", len(dead))
 	}
 }
 
@@ -226,8 +269,14 @@ func TestPermanentAndExhausted(t *testing.T) {
 	startFleet(t, e, wholeFleet)
 
 	nc, js := jsFor(t, n)
-	pub, _ := sdk.NewPublisher(nc)
-	ev, _ := sdk.NewNodeTerminated("acme", sdk.NodeTerminated{NodeID: "n1", Reason: "spot reclaim"})
+	pub, err := sdk.NewPublisher(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := sdk.NewNodeTerminated("acme", sdk.NodeTerminated{NodeID: "n1", Reason: "spot reclaim"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := pub.Publish(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
@@ -260,6 +309,13 @@ func TestPermanentAndExhausted(t *testing.T) {
 			t.Errorf("dead letter %s has no reason", id)
 		}
 		dead = append(dead, id)
+	}
+	slices.Sort(dead)
+	if wantIDs := slices.Sorted(maps.Keys(want)); !slices.Equal(dead, wantIDs) {
+		t.Errorf("dead letters for %v, want one each for %v", dead, wantIDs)
+	}
+	if c := ledgerStatuses(t, db); len(c) != 2 {
+		t.Errorf("ledger statuses %v, want one failed and one dead", c)
 	}
 	var attempts int
 	if err := db.QueryRow(context.Background(), `SELECT attempts FROM notification_deliveries WHERE delivery_id = $1`, ev.ID+":down").Scan(&attempts); err != nil {

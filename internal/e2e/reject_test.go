@@ -11,7 +11,6 @@ import (
 
 	"github.com/heraldhq/herald/internal/channel/webhook/webhooktest"
 	"github.com/heraldhq/herald/internal/testutil"
-	"github.com/heraldhq/herald/sdk"
 )
 
 // TestMalformedEventsAreRejectedOthersFlow: malformed JSON, a missing type, a 2 MiB payload,
@@ -27,7 +26,7 @@ func TestMalformedEventsAreRejectedOthersFlow(t *testing.T) {
 	f := startFleet(t, baseEnv(t, n.URL(), dbURL, r.Destination("ops")), wholeFleet)
 
 	nc, js := jsFor(t, n)
-	pub, _ := sdk.NewPublisher(nc)
+	pub := publisher(t, nc)
 	big := `{"specversion":"1.0","id":"big-1","source":"test","type":"node.launched","tenantid":"acme","data":{"blob":"` + strings.Repeat("x", 2<<20) + `"}}`
 	bad := []struct {
 		subject, body, reason string
