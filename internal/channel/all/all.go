@@ -11,7 +11,9 @@ import (
 	"github.com/heraldhq/herald/internal/channel"
 	"github.com/heraldhq/herald/internal/channel/discord"
 	"github.com/heraldhq/herald/internal/channel/email"
+	"github.com/heraldhq/herald/internal/channel/pagerduty"
 	"github.com/heraldhq/herald/internal/channel/slack"
+	"github.com/heraldhq/herald/internal/channel/sms"
 	"github.com/heraldhq/herald/internal/channel/webhook"
 	"github.com/heraldhq/herald/internal/render"
 )
@@ -23,6 +25,8 @@ func Providers() []channel.Provider {
 		discord.Provider{},
 		slack.Provider{},
 		email.Provider{},
+		sms.Provider{},
+		pagerduty.Provider{},
 	}
 }
 
