@@ -395,3 +395,50 @@ func EmbeddedProfile(name string, fsys fs.FS, dir string, markup render.Markup, 
 	}
 	return render.Profile{Channel: name, Templates: sub, Markup: markup, Layouts: layouts}
 }
+
+// DecodeTenantConfig decodes a tenant's configuration of a channel: the fields a tenant may
+// set (Field.Tenant) from raw, the others (an API key, a sender) from the operator's
+// configuration of the channel, which may be nil if the operator has none. A field a tenant
+// may not set is refused, naming it, so that a tenant can neither read nor replace the
+// operator's credentials.
+func DecodeTenantConfig(s Spec, operator Config, raw json.RawMessage) (Config, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return nil, fmt.Errorf("%w: not a JSON object", ErrConfig)
+	}
+	merged := map[string]json.RawMessage{}
+	if operator != nil {
+		b, err := json.Marshal(operator)
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(b, &merged); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range s.Fields {
+		if f.Tenant {
+			delete(merged, f.Name)
+		}
+	}
+	for k, v := range obj {
+		f, ok := s.Field(k)
+		switch {
+		case !ok:
+			return nil, &FieldError{Field: k, Err: fmt.Errorf("%w: unknown field %q", ErrConfig, k)}
+		case !f.Tenant:
+			return nil, &FieldError{Field: k, Err: fmt.Errorf("%w: %s is the operator's to set", ErrConfig, k)}
+		}
+		merged[k] = v
+	}
+	for _, f := range s.Fields {
+		if !f.Tenant && f.Required && merged[f.Name] == nil {
+			return nil, &FieldError{Field: f.Name, Err: fmt.Errorf("%w: the operator has not configured %s (%s)", ErrConfig, f.Name, f.Env)}
+		}
+	}
+	b, err := json.Marshal(merged)
+	if err != nil {
+		return nil, err
+	}
+	return DecodeConfig(s, b)
+}

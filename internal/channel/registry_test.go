@@ -155,3 +155,32 @@ func TestSecretsAndMasked(t *testing.T) {
 		t.Errorf("Masked = %v", m)
 	}
 }
+
+func TestDecodeTenantConfig(t *testing.T) {
+	t.Parallel()
+	s := channel.Spec{Fields: []channel.Field{
+		{Name: "url", Required: true, Tenant: true},
+		{Name: "key", Required: true, Secret: channel.Secret},
+	}, NewConfig: func() channel.Config { return &keyed{} }}
+	op := &keyed{stubConfig: stubConfig{URL: "https://operator.example"}, Key: "sk_operator_0123456789"}
+	c, err := channel.DecodeTenantConfig(s, op, json.RawMessage(`{"url":"https://tenant.example"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := c.(*keyed); k.URL != "https://tenant.example" || k.Key != op.Key {
+		t.Errorf("merged = %+v, want the tenant's url and the operator's key", k)
+	}
+	var fe *channel.FieldError
+	if _, err := channel.DecodeTenantConfig(s, op, json.RawMessage(`{"url":"https://t","key":"mine"}`)); !errors.As(err, &fe) || fe.Field != "key" {
+		t.Errorf("a tenant setting the operator's key: %v, want a FieldError naming key", err)
+	}
+	if _, err := channel.DecodeTenantConfig(s, nil, json.RawMessage(`{"url":"https://t"}`)); !errors.As(err, &fe) || fe.Field != "key" {
+		t.Errorf("no operator configuration: %v, want a FieldError naming key", err)
+	}
+}
+
+// keyed is a configuration with an operator's key.
+type keyed struct {
+	stubConfig
+	Key string `json:"key"`
+}
