@@ -49,6 +49,9 @@ func (b *syncBuffer) lines(t *testing.T, msg string) []map[string]any {
 			out = append(out, line)
 		}
 	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("read the log: %v", err) // a line over the scanner's limit would be lost
+	}
 	return out
 }
 

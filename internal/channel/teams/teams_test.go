@@ -300,12 +300,17 @@ func TestFakeRejectsWhatTeamsRefuses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := io.ReadAll(resp.Body)
+		b, err := io.ReadAll(resp.Body)
 		_ = resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
 		var e struct {
 			Error struct{ Code, Message string } `json:"error"`
 		}
-		_ = json.Unmarshal(b, &e)
+		if err := json.Unmarshal(b, &e); err != nil {
+			t.Errorf("%s: answer %q is not the error JSON: %v", c.name, b, err)
+		}
 		if resp.StatusCode != c.status || e.Error.Code != c.code {
 			t.Errorf("%s: answered %d %s, want %d %s", c.name, resp.StatusCode, b, c.status, c.code)
 		}
