@@ -76,7 +76,7 @@ func (Provider) Spec() channel.Spec {
 		Fields: []channel.Field{{
 			Name: "webhook_url", Env: "NOTIFICATIONS_TEAMS_WEBHOOK_URL", Secret: channel.SecretURL,
 			Required: true, Tenant: true,
-			Doc: "the Workflows webhook URL of a flow started by \"When a Teams webhook request is received\", " +
+			Doc: "the URL of a Workflows webhook (a flow started by \"When a Teams webhook request is received\"), " +
 				"https://….logic.azure.com:443/workflows/<id>/triggers/manual/paths/invoke?…&sig=…",
 		}},
 		NewConfig: func() channel.Config { return &Config{} },

@@ -85,7 +85,7 @@ func (Provider) Spec() channel.Spec {
 			},
 			{
 				Name: "api_url", Env: "NOTIFICATIONS_TELEGRAM_API_URL", Default: DefaultAPIURL,
-				Doc: "the Bot API's scheme and host (and optional base path); Herald appends /bot<token>/sendMessage",
+				Doc: "Telegram's Bot API: a scheme and host, optionally a base path; Herald appends /bot<token>/sendMessage",
 			},
 		},
 		NewConfig: func() channel.Config { return &Config{} },
