@@ -291,14 +291,19 @@ func TestFakeRejectsWhatTelegramRefuses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := io.ReadAll(resp.Body)
+		b, err := io.ReadAll(resp.Body)
 		_ = resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
 		var r struct {
 			OK          bool   `json:"ok"`
 			ErrorCode   int    `json:"error_code"`
 			Description string `json:"description"`
 		}
-		_ = json.Unmarshal(b, &r)
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Errorf("%s: answer %q is not the Bot API's JSON: %v", c.name, b, err)
+		}
 		if resp.StatusCode != c.code || r.OK || r.ErrorCode != c.code || !strings.Contains(r.Description, c.want) {
 			t.Errorf("%s: answered %d %s, want %d %q", c.name, resp.StatusCode, b, c.code, c.want)
 		}
@@ -318,9 +323,12 @@ func TestFakeRejectsWhatTelegramRefuses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := io.ReadAll(resp.Body)
+		b, err := io.ReadAll(resp.Body)
 		_ = resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(b), `{"ok":true`) {
 			t.Errorf("%.60q: answered %d %s, want 200", text, resp.StatusCode, b)
 		}
 	}
