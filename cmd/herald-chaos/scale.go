@@ -39,7 +39,7 @@ var scales = map[string]scale{
 		OutageEvents: 2000, OutageRate: 50, Outage: 30 * time.Second,
 		SlowEvents: 10000,
 		GoodEvents: 2000, BadEach: 10,
-		SecretEvents: 50,
+		SecretEvents: 20,
 		Drain:        3 * time.Minute,
 	},
 	"ci": {

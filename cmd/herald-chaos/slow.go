@@ -30,28 +30,43 @@ func slowDestination(ctx context.Context, s *suite, r *Result) error {
 	for i := range 9 {
 		healthy = append(healthy, "d"+strconv.Itoa(i+1))
 	}
-	var without Result
-	e, err := s.throughputRun(ctx, "slow-destination-baseline", healthy, false, &without)
-	if err != nil {
-		return fmt.Errorf("run without the slow destination: %w", err)
-	}
-	e.close()
-	if without.Lost > 0 || without.Delivered == 0 {
-		return fmt.Errorf("run without the slow destination lost %d of %d deliveries", without.Lost, without.Expected)
-	}
-	base := float64(without.Delivered) / without.DrainSeconds
-	without.verdict()
-	r.check("the run without the slow destination passed", without.Pass, "%.0f deliveries/s%s", base, prefixed("; ", strings.Join(without.failures(), "; ")))
+	// Two rounds of a run without the slow destination and one with it, taking the best
+	// rate of each: the machine is shared, and one run can meet a busy second.
+	var base, rate float64
+	var rates, earlier []string
+	var e *env
+	for round := range 2 {
+		var without Result
+		w, err := s.throughputRun(ctx, fmt.Sprintf("slow-destination-baseline-%d", round+1), healthy, false, &without)
+		if err != nil {
+			return fmt.Errorf("run without the slow destination: %w", err)
+		}
+		w.close()
+		without.verdict()
+		if !without.Pass || without.Delivered == 0 {
+			return fmt.Errorf("run without the slow destination failed: %s", strings.Join(without.failures(), "; "))
+		}
+		base = max(base, float64(without.Delivered)/without.DrainSeconds)
 
-	e, err = s.throughputRun(ctx, "slow-destination", healthy, true, r)
-	if err != nil {
-		return err
+		if e != nil { // an earlier round's run beside the slow destination
+			e.close()
+			r.verdict()
+			earlier = append(earlier, r.failures()...)
+		}
+		*r = Result{Scenario: r.Scenario, Summary: r.Summary, DupsSameID: true} // the last round's figures stand
+		if e, err = s.throughputRun(ctx, fmt.Sprintf("slow-destination-%d", round+1), healthy, true, r); err != nil {
+			return err
+		}
+		if r.Drained {
+			rate = max(rate, float64(r.Delivered)/r.DrainSeconds)
+		}
+		rates = append(rates, fmt.Sprintf("%.0f without, %.0f beside it", float64(without.Delivered)/without.DrainSeconds, float64(r.Delivered)/r.DrainSeconds))
 	}
 	defer e.close()
-	rate := float64(r.Delivered) / r.DrainSeconds
+	r.check("the earlier round beside the slow destination passed", len(earlier) == 0, "%s", strings.Join(earlier, "; "))
 	ratio := rate / base
-	r.check("healthy throughput at least 90% of the run without the slow destination", r.Drained && ratio >= 0.9,
-		"%.0f deliveries/s beside it, %.0f without: %.0f%%", rate, base, 100*ratio)
+	r.check("healthy throughput at least 90% of the runs without the slow destination", r.Drained && ratio >= 0.9,
+		"best %.0f deliveries/s beside it, %.0f without: %.0f%% (rounds: %s)", rate, base, 100*ratio, strings.Join(rates, "; "))
 
 	opened, err := e.metric(ctx, "notifications_circuit_opened_total")
 	r.check("the slow destination's circuit opened", err == nil && opened > 0, "notifications_circuit_opened_total = %.0f (%v)", opened, err)
@@ -79,12 +94,30 @@ func slowDestination(ctx context.Context, s *suite, r *Result) error {
 	r.check("slow deliveries dead only after their real attempts", early == 0,
 		"%d of the slow destination's deliveries in DEAD, %d of them after fewer than %d requests%s", slowDead, early, slowAttempts, example)
 
+	// The slow destination's deliveries are now all held: do fresh events still reach the
+	// healthy destinations? Held deliveries count against the consumer's MaxAckPending.
+	pending, maxPending := -1, -1
 	if c, err := e.js.Consumer(ctx, broker.StreamDeliveries, "deliver-webhook"); err == nil {
 		if info, err := c.Info(ctx); err == nil {
-			r.check("the channel's consumer is not what holds the slow destination", info.NumAckPending < info.Config.MaxAckPending,
-				"%d deliveries pending acknowledgement at the end, MaxAckPending %d", info.NumAckPending, info.Config.MaxAckPending)
+			pending, maxPending = info.NumAckPending, info.Config.MaxAckPending
 		}
 	}
+	more, err := goodEvents(100)
+	if err != nil {
+		return err
+	}
+	pub := newPublisher(e.js)
+	pub.publish(ctx, more, 0, 4)
+	var want []string
+	for id := range pub.published() {
+		for _, d := range healthy {
+			want = append(want, broker.DeliveryID(id, d))
+		}
+	}
+	missing := e.recv.waitDelivered(ctx, 30*time.Second, want)
+	r.check("healthy deliveries still flow while the slow destination's are held", len(missing) == 0,
+		"%d of %d deliveries of %d later events arrived within 30 s; before them the channel's consumer had %d deliveries pending acknowledgement, MaxAckPending %d",
+		len(want)-len(missing), len(want), len(more), pending, maxPending)
 	return nil
 }
 
