@@ -14,6 +14,8 @@ import (
 	"github.com/heraldhq/herald/internal/channel/pagerduty"
 	"github.com/heraldhq/herald/internal/channel/slack"
 	"github.com/heraldhq/herald/internal/channel/sms"
+	"github.com/heraldhq/herald/internal/channel/teams"
+	"github.com/heraldhq/herald/internal/channel/telegram"
 	"github.com/heraldhq/herald/internal/channel/webhook"
 	"github.com/heraldhq/herald/internal/render"
 )
@@ -27,6 +29,8 @@ func Providers() []channel.Provider {
 		email.Provider{},
 		sms.Provider{},
 		pagerduty.Provider{},
+		teams.Provider{},
+		telegram.Provider{},
 	}
 }
 
