@@ -139,6 +139,9 @@ func (e *Event) validateAttributes() error {
 	case strings.ContainsAny(e.ID, ". \t\r\n"):
 		// The id is part of every webhook-id, and Standard Webhooks signs "id.timestamp.body".
 		return &ValidationError{"id", fmt.Sprintf("%q contains a '.' or white space, which a webhook-id may not", e.ID)}
+	case strings.ContainsFunc(e.ID, isControl):
+		// No HTTP header can carry a control character, and the id travels in webhook-id.
+		return &ValidationError{"id", fmt.Sprintf("%q contains a control character, which a webhook-id header cannot carry", e.ID)}
 	case e.Source == "":
 		return &ValidationError{"source", "is required"}
 	case e.Type == "":
@@ -179,3 +182,6 @@ func (e *Event) Tenant() string {
 func (e *Event) Subject(prefix string) string {
 	return prefix + ".events." + e.Tenant() + "." + e.Type
 }
+
+// isControl reports whether r is an ASCII control character (or DEL).
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }

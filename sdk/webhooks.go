@@ -292,11 +292,13 @@ func (v *Verifier) Verify(h http.Header, body []byte) error {
 		if !ok || version != signatureVersion || len(sig) != sigLen {
 			continue
 		}
-		var raw [sha256.Size]byte
+		// One byte of room past the digest: an unpadded 44-character entry decodes to 33
+		// bytes, which must be refused, not written past the end.
+		var raw [sha256.Size + 1]byte
 		if n, err := base64.StdEncoding.Decode(raw[:], []byte(sig)); err != nil || n != sha256.Size {
 			continue
 		}
-		offered = append(offered, raw)
+		offered = append(offered, [sha256.Size]byte(raw[:sha256.Size]))
 	}
 	if len(offered) == 0 {
 		return fmt.Errorf("verify webhook: %w", ErrInvalidSignature)

@@ -280,7 +280,7 @@ func (e *env) advisories(t *testing.T, kind string) func() []map[string]any {
 	sub, err := e.nc.Subscribe("$JS.EVENT.ADVISORY.CONSUMER."+kind+"."+broker.StreamDeliveries+".deliver-"+chName, func(m *nats.Msg) {
 		var a map[string]any
 		if err := json.Unmarshal(m.Data, &a); err != nil {
-			return
+			a = map[string]any{"unreadable": string(m.Data)} // kept, so that a test sees it
 		}
 		mu.Lock()
 		got = append(got, a)

@@ -93,6 +93,9 @@ func checkDeliveryID(id string) error {
 		return errors.New("webhook: notification has no delivery id")
 	case strings.Contains(id, "."):
 		return fmt.Errorf("webhook: delivery id %q contains '.', which a webhook-id may not", id)
+	case !validHeaderValue(id):
+		// No HTTP client would send it; a retry would fail the same way.
+		return fmt.Errorf("webhook: delivery id %q contains a control character, which no webhook-id header can carry", id)
 	}
 	return nil
 }
