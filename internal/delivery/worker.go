@@ -465,12 +465,15 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 	return false
 }
 
-// Why a delivery was held, the bounded reason label of notifications_held_total.
+// Why a delivery was held, the bounded reason label of notifications_held_total. Every
+// NakWithDelay of the worker is a hold (here) or a scheduled retry (settle, after Backoff).
 const (
 	holdCircuitOpen         = "circuit_open"
 	holdRateLimited         = "rate_limited"
 	holdUnknownDestination  = "unknown_destination"
 	holdAttemptsUnavailable = "attempts_unavailable"
+	// holdPublishFailed: RESULTS or DEAD did not take the attempt's result or dead letter.
+	holdPublishFailed = "publish_failed"
 )
 
 // hold hands a delivery back to JetStream for about wait without spending an attempt: it
@@ -560,8 +563,8 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, res store.Result
 		}
 		dead := broker.DeadLetter(w.subj.Dead(w.name, tenantToken(res.TenantID)), broker.OriginalOf(msg), string(res.Status), reason, res.Attempt)
 		if err := w.publish(ctx, dead); err != nil {
-			w.log.Error("dead-letter failed, will retry", logAttrs(res, "err", err)...)
-			_ = msg.NakWithDelay(w.cfg.Backoff.Delay(1, 0))
+			w.log.Error("dead-letter failed, the delivery is held and will be dead-lettered again", logAttrs(res, "err", err)...)
+			w.hold(msg, res, holdPublishFailed, w.cfg.Backoff.Delay(1, 0))
 			return
 		}
 		verb = func() error { return msg.TermWithReason(string(res.Status)) }
@@ -570,8 +573,8 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, res store.Result
 
 	if err := w.publishResult(ctx, res); err != nil {
 		// Without its result the ledger would miss this attempt: let the delivery come back.
-		w.log.Error("publish result failed, delivery will be redelivered", logAttrs(res, "err", err)...)
-		_ = msg.NakWithDelay(time.Second)
+		w.log.Error("publish result failed, the delivery is held and will be sent again", logAttrs(res, "err", err)...)
+		w.hold(msg, res, holdPublishFailed, time.Second)
 		return
 	}
 	switch {
