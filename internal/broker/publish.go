@@ -2,9 +2,7 @@ package broker
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -38,31 +36,4 @@ func WaitAcks(ctx context.Context, timeout time.Duration, futures ...jetstream.P
 		}
 	}
 	return nil
-}
-
-// Consume starts a consumer's message loop with Herald's settings: at most prefetch messages
-// pulled ahead, and consume errors logged (missed heartbeats are expected across reconnects
-// and are not logged).
-func Consume(c jetstream.Consumer, prefetch int, log *slog.Logger, handler jetstream.MessageHandler) (jetstream.ConsumeContext, error) {
-	cc, err := c.Consume(handler,
-		jetstream.PullMaxMessages(prefetch),
-		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-			if !errors.Is(err, jetstream.ErrNoHeartbeat) {
-				log.Warn("consume", "consumer", c.CachedInfo().Name, "err", err)
-			}
-		}))
-	if err != nil {
-		return nil, fmt.Errorf("consume %s: %w", c.CachedInfo().Name, err)
-	}
-	return cc, nil
-}
-
-// StopConsuming drains a consume loop started by Consume (no more pulls; messages already
-// pulled still reach the handler) and waits until it has closed. A nil cc is a no-op.
-func StopConsuming(cc jetstream.ConsumeContext) {
-	if cc == nil {
-		return
-	}
-	cc.Drain()
-	<-cc.Closed()
 }
