@@ -109,7 +109,7 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	ctx = context.WithoutCancel(ctx)
 	d.pending = broker.NewBatcher(d.deps.Publisher, d.subj.Results("dispatch"), broker.BatcherConfig{Timeout: d.cfg.PublishTimeout})
 	d.pool = broker.NewPool(d.cfg.Concurrency)
-	cc, err := broker.Consume(d.deps.Consumer, d.cfg.Concurrency, d.log, func(msg jetstream.Msg) {
+	cc, err := broker.ConsumeWith(d.deps.Consumer, broker.ConsumeConfig{Prefetch: d.cfg.Concurrency, Logger: d.log, Metrics: d.deps.Metrics.consume}, func(msg jetstream.Msg) {
 		d.pool.Go(func() { d.handle(ctx, msg) })
 	})
 	if err != nil {

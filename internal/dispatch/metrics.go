@@ -1,6 +1,10 @@
 package dispatch
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/heraldhq/herald/internal/broker"
+)
 
 // Metrics are the dispatcher's counters. Labels are bounded: result and reason come from
 // fixed sets, event_type from obs.EventTypes, and field from the seed payloads' JSON names,
@@ -11,6 +15,7 @@ type Metrics struct {
 	mismatch *prometheus.CounterVec
 	fanout   prometheus.Counter
 	duration prometheus.Histogram
+	consume  *broker.ConsumeMetrics
 }
 
 // NewMetrics registers the dispatcher's metrics on reg.
@@ -39,5 +44,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 	}
 	reg.MustRegister(m.events, m.invalid, m.mismatch, m.fanout, m.duration)
+	m.consume = broker.NewConsumeMetrics(reg)
 	return m
 }

@@ -71,6 +71,7 @@ type metrics struct {
 	rows    prometheus.Counter
 	batches *prometheus.CounterVec
 	lag     prometheus.Histogram
+	consume *broker.ConsumeMetrics
 }
 
 // New builds a Recorder over the durable "recorder" consumer of RESULTS; Start runs it.
@@ -92,6 +93,7 @@ func New(cfg Config, consumer jetstream.Consumer, ledger Ledger, log *slog.Logge
 		}),
 	}
 	reg.MustRegister(m.rows, m.batches, m.lag)
+	m.consume = broker.NewConsumeMetrics(reg)
 	return &Recorder{
 		cfg: cfg, consumer: consumer, ledger: ledger, metrics: m,
 		log:  log.With("component", "recorder"),
@@ -102,7 +104,8 @@ func New(cfg Config, consumer jetstream.Consumer, ledger Ledger, log *slog.Logge
 // Start begins consuming and writing.
 func (r *Recorder) Start(ctx context.Context) error {
 	ctx = context.WithoutCancel(ctx)
-	cc, err := broker.Consume(r.consumer, 2*r.cfg.Batch, r.log, func(msg jetstream.Msg) { r.msgs <- msg })
+	cc, err := broker.ConsumeWith(r.consumer, broker.ConsumeConfig{Prefetch: 2 * r.cfg.Batch, Logger: r.log, Metrics: r.metrics.consume},
+		func(msg jetstream.Msg) { r.msgs <- msg })
 	if err != nil {
 		return err
 	}
