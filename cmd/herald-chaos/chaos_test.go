@@ -288,3 +288,20 @@ func equalJSON(a, b any) bool {
 	y, _ := json.Marshal(b)
 	return bytes.Equal(x, y)
 }
+
+func TestSumMetric(t *testing.T) {
+	t.Parallel()
+	text := `# HELP notifications_circuit_opened_total Times a circuit opened.
+# TYPE notifications_circuit_opened_total counter
+notifications_circuit_opened_total{channel="webhook"} 2
+notifications_circuit_opened_total{channel="slack"} 1
+notifications_circuit_opened_total_extra 40
+notifications_circuit_opened_total
+other 7`
+	if got := sumMetric(text, "notifications_circuit_opened_total"); got != 3 {
+		t.Errorf("sumMetric = %v, want 3", got)
+	}
+	if got := sumMetric(text, "absent"); got != 0 {
+		t.Errorf("sumMetric of an absent metric = %v", got)
+	}
+}

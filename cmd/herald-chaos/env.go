@@ -347,19 +347,25 @@ func (e *env) metric(ctx context.Context, name string) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
-		for _, line := range strings.Split(string(body), "\n") {
-			rest, ok := strings.CutPrefix(line, name)
-			if !ok || (rest != "" && rest[0] != '{' && rest[0] != ' ') {
-				continue
-			}
-			f := strings.Fields(rest)
-			v, err := strconv.ParseFloat(f[len(f)-1], 64)
-			if err == nil {
-				sum += v
-			}
-		}
+		sum += sumMetric(string(body), name)
 	}
 	return sum, nil
+}
+
+// sumMetric sums the samples of the metric named name in a Prometheus text exposition.
+func sumMetric(text, name string) float64 {
+	var sum float64
+	for _, line := range strings.Split(text, "\n") {
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || rest == "" || (rest[0] != '{' && rest[0] != ' ') {
+			continue
+		}
+		f := strings.Fields(rest)
+		if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil {
+			sum += v
+		}
+	}
+	return sum
 }
 
 // httpGet fetches a URL with extra headers and returns the body and the response's status
