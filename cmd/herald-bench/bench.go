@@ -156,12 +156,14 @@ func (h *harness) baseline(ctx context.Context) (Baseline, error) {
 	n := h.o.baselineN
 	var acked atomic.Int64
 	done := make(chan struct{})
+	// The pull settings Herald's consumers use, so that the baseline cannot stall for the
+	// default heartbeat's 30 s either (see broker.ConsumeWith).
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		_ = m.Ack()
 		if acked.Add(1) == int64(n) {
 			close(done)
 		}
-	})
+	}, jetstream.PullHeartbeat(broker.ConsumeHeartbeat), jetstream.PullExpiry(broker.ConsumePullExpiry))
 	if err != nil {
 		return Baseline{}, err
 	}

@@ -1,6 +1,10 @@
 package delivery
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/heraldhq/herald/internal/broker"
+)
 
 // Metrics are a channel worker's metrics, the names DESIGN.md promises operators. Labels are
 // bounded: channel and status come from fixed sets; event_type from the producers' types.
@@ -16,6 +20,8 @@ type Metrics struct {
 	circuitState  *prometheus.GaugeVec
 	held          *prometheus.CounterVec
 	rateLimited   *prometheus.CounterVec
+	// consume counts the channel consumers' stalls (see broker.ConsumeWith).
+	consume *broker.ConsumeMetrics
 }
 
 // NewMetrics registers the worker's metrics on reg.
@@ -63,6 +69,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Sends a provider refused for its rate limit (429), none of which uses up an attempt: sent again in place after a wait of up to a minute, or else held.",
 		}, []string{"channel"}),
 	}
+	m.consume = broker.NewConsumeMetrics(reg)
 	reg.MustRegister(m.delivered, m.duration, m.retries, m.retryDepth, m.queueDepth, m.inFlight, m.circuitOpened, m.circuitState, m.held, m.rateLimited)
 	return m
 }

@@ -199,7 +199,7 @@ func (w *Worker) Start(ctx context.Context) error {
 	w.waits, w.stopWaits = context.WithCancel(ctx)
 	w.results = broker.NewBatcher(w.deps.Publisher, w.subj.Results(w.name), broker.BatcherConfig{Timeout: w.cfg.PublishTimeout})
 	w.pool = broker.NewPool(w.cfg.MaxConcurrent)
-	cc, err := broker.Consume(w.deps.Consumer, w.cfg.MaxConcurrent, w.log, func(msg jetstream.Msg) {
+	cc, err := broker.ConsumeWith(w.deps.Consumer, broker.ConsumeConfig{Prefetch: w.cfg.MaxConcurrent, Logger: w.log, Metrics: w.deps.Metrics.consume}, func(msg jetstream.Msg) {
 		received := time.Now()
 		pace := w.paceOf(msg)
 		at := w.pacer.Reserve(pace, received)
