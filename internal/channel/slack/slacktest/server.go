@@ -1,9 +1,7 @@
 package slacktest
 
 import (
-	"crypto/rand"
 	"io"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -11,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/heraldhq/herald/internal/channel/channeltest/fakeprovider"
 )
 
 // maxBody bounds how much of a request body the server reads.
@@ -84,18 +84,16 @@ type Server struct {
 	// URL is the server's base URL, standing in for https://hooks.slack.com.
 	URL string
 
-	srv   *httptest.Server
-	every time.Duration
-	burst int
-	now   func() time.Time
+	srv    *httptest.Server
+	every  time.Duration
+	burst  int
+	now    func() time.Time
+	limit  *fakeprovider.Limiter // by "T…/B…"
+	log    *fakeprovider.Log[Message, Rejection]
+	inject fakeprovider.Queue[Failure]
 
-	mu       sync.Mutex
-	hooks    map[string]*hook // by "T…/B…"
-	messages []Message
-	rejected []Rejection
-	inject   []Failure
-	requests int
-	changed  chan struct{} // closed and replaced whenever a request is answered
+	mu    sync.Mutex       // held while a request is answered, so that each sees the hooks as one
+	hooks map[string]*hook // by "T…/B…"
 }
 
 // hook is one registered incoming webhook.
@@ -104,8 +102,6 @@ type hook struct {
 	secret   string
 	archived bool
 	removed  bool
-	tokens   float64
-	last     time.Time
 }
 
 // NewServer starts a fake Slack that is closed when the test ends. It knows no webhooks until
@@ -113,15 +109,16 @@ type hook struct {
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	s := &Server{
-		every:   DefaultEvery,
-		burst:   DefaultBurst,
-		now:     time.Now,
-		hooks:   make(map[string]*hook),
-		changed: make(chan struct{}),
+		every: DefaultEvery,
+		burst: DefaultBurst,
+		now:   time.Now,
+		log:   fakeprovider.NewLog[Message, Rejection]("slacktest", "messages"),
+		hooks: make(map[string]*hook),
 	}
 	for _, o := range opts {
 		o(s)
 	}
+	s.limit = fakeprovider.NewLimiter(s.every, s.burst)
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	t.Cleanup(s.Close)
@@ -136,10 +133,12 @@ func (s *Server) Close() { s.srv.Close() }
 // its URL, shaped as Slack's: <URL>/services/T…/B…/<secret>.
 // https://api.slack.com/messaging/webhooks#create_a_webhook
 func (s *Server) NewWebhook(slackChannel string) string {
-	team, bot, secret := "T"+randomID(8), "B"+randomID(10), randomSecret(24)
+	team, bot := "T"+fakeprovider.Random(fakeprovider.UpperDigits, 8), "B"+fakeprovider.Random(fakeprovider.UpperDigits, 10)
+	secret := fakeprovider.Random(fakeprovider.Alnum, 24)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.hooks[team+"/"+bot] = &hook{channel: slackChannel, secret: secret, tokens: float64(s.burst), last: s.now()}
+	s.hooks[team+"/"+bot] = &hook{channel: slackChannel, secret: secret}
+	s.limit.Add(team+"/"+bot, s.now())
 	return s.URL + "/services/" + team + "/" + bot + "/" + secret
 }
 
@@ -174,69 +173,33 @@ func (s *Server) Inject(f Failure) {
 	if f.Status == http.StatusTooManyRequests && f.RetryAfter == "" {
 		f.RetryAfter = "1"
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.inject = append(s.inject, f)
+	s.inject.Push(f)
 }
 
 // Messages returns the accepted messages in arrival order.
-func (s *Server) Messages() []Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Message(nil), s.messages...)
-}
+func (s *Server) Messages() []Message { return s.log.Accepted() }
 
 // Rejected returns the refused requests in arrival order.
-func (s *Server) Rejected() []Rejection {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Rejection(nil), s.rejected...)
-}
+func (s *Server) Rejected() []Rejection { return s.log.Rejected() }
 
 // Requests returns how many requests the server has answered.
-func (s *Server) Requests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests
-}
+func (s *Server) Requests() int { return s.log.Requests() }
 
 // WaitForMessages waits until at least n messages have been accepted and returns them,
 // failing the test if that has not happened within timeout. It wakes on every answered
 // request rather than polling.
 func (s *Server) WaitForMessages(t testing.TB, n int, timeout time.Duration) []Message {
 	t.Helper()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	for {
-		s.mu.Lock()
-		got, changed := len(s.messages), s.changed
-		if got >= n {
-			out := append([]Message(nil), s.messages...)
-			s.mu.Unlock()
-			return out
-		}
-		s.mu.Unlock()
-		select {
-		case <-changed:
-		case <-timer.C:
-			t.Fatalf("slacktest: timed out after %s with %d of %d messages (%d rejected)", timeout, got, n, len(s.Rejected()))
-			return nil
-		}
-	}
+	return s.log.WaitFor(t, n, timeout)
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests++
-	defer func() {
-		close(s.changed)
-		s.changed = make(chan struct{})
-	}()
 	now := s.now()
 	reject := func(ch string, status int, code, reason string, header map[string]string) {
-		s.rejected = append(s.rejected, Rejection{Channel: ch, Status: status, Code: code, Reason: reason, Body: body, Time: now})
+		s.log.Reject(Rejection{Channel: ch, Status: status, Code: code, Reason: reason, Body: body, Time: now})
 		for k, v := range header {
 			w.Header().Set(k, v)
 		}
@@ -262,9 +225,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		reject(h.channel, http.StatusForbidden, CodeInvalidToken, "wrong webhook secret", nil)
 		return
 	}
-	if len(s.inject) > 0 {
-		f := s.inject[0]
-		s.inject = s.inject[1:]
+	if f, ok := s.inject.Pop(); ok {
 		var hdr map[string]string
 		if f.RetryAfter != "" {
 			hdr = map[string]string{"Retry-After": f.RetryAfter}
@@ -281,36 +242,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		reject(h.channel, http.StatusBadRequest, errorCode(err), err.Error(), nil)
 		return
 	}
-	if wait := s.take(h, now); wait > 0 {
+	if wait := s.limit.Take(key, now); wait > 0 {
 		// https://api.slack.com/apis/rate-limits: 429 with Retry-After in seconds.
-		secs := int64(math.Ceil(wait.Seconds()))
 		reject(h.channel, http.StatusTooManyRequests, CodeRateLimited, "rate limited",
-			map[string]string{"Retry-After": strconv.FormatInt(max(secs, 1), 10)})
+			map[string]string{"Retry-After": strconv.Itoa(fakeprovider.RetryAfter(wait))})
 		return
 	}
 	p, _ := ValidatePayload(body)
-	s.messages = append(s.messages, Message{Channel: h.channel, Body: body, Payload: p, Time: now})
+	s.log.Accept(Message{Channel: h.channel, Body: body, Payload: p, Time: now})
 	// Slack answers a posted message with 200 and the body "ok".
 	// https://api.slack.com/messaging/webhooks#posting_with_webhooks
 	w.Header().Set("Content-Type", "text/html")
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, "ok")
-}
-
-// take spends one token of h's bucket, or returns how long until one is available.
-func (s *Server) take(h *hook, now time.Time) time.Duration {
-	if s.every <= 0 {
-		return 0
-	}
-	if elapsed := now.Sub(h.last); elapsed > 0 {
-		h.tokens = min(float64(s.burst), h.tokens+float64(elapsed)/float64(s.every))
-		h.last = now
-	}
-	if h.tokens >= 1 {
-		h.tokens--
-		return 0
-	}
-	return time.Duration((1 - h.tokens) * float64(s.every))
 }
 
 // splitPath parses /services/T…/B…/<secret> into its "T…/B…" key and secret.
@@ -324,21 +268,4 @@ func splitPath(p string) (key, secret string, ok bool) {
 		return "", "", false
 	}
 	return parts[0] + "/" + parts[1], parts[2], true
-}
-
-const (
-	upperDigits = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	alnum       = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-)
-
-func randomID(n int) string     { return randomFrom(upperDigits, n) }
-func randomSecret(n int) string { return randomFrom(alnum, n) }
-
-func randomFrom(alphabet string, n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b)
 }
