@@ -1,9 +1,7 @@
 package teamstest
 
 import (
-	"crypto/rand"
 	"io"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/heraldhq/herald/internal/channel/channeltest/fakeprovider"
 )
 
 // maxBody bounds how much of a request body the server reads.
@@ -95,18 +95,16 @@ type Server struct {
 	// URL is the server's base URL, standing in for https://prod-00.westus.logic.azure.com:443.
 	URL string
 
-	srv   *httptest.Server
-	every time.Duration
-	burst int
-	now   func() time.Time
+	srv    *httptest.Server
+	every  time.Duration
+	burst  int
+	now    func() time.Time
+	limit  *fakeprovider.Limiter // by workflow id
+	log    *fakeprovider.Log[Message, Rejection]
+	inject fakeprovider.Queue[Failure]
 
-	mu       sync.Mutex
-	flows    map[string]*workflow // by id
-	messages []Message
-	rejected []Rejection
-	inject   []Failure
-	requests int
-	changed  chan struct{} // closed and replaced whenever a request is answered
+	mu    sync.Mutex           // held while a request is answered, so that each sees the workflows as one
+	flows map[string]*workflow // by id
 }
 
 // workflow is one registered workflow.
@@ -114,8 +112,6 @@ type workflow struct {
 	name    string
 	sig     string
 	removed bool
-	tokens  float64
-	last    time.Time
 }
 
 // NewServer starts a fake Teams that is closed when the test ends. It knows no workflows
@@ -123,15 +119,16 @@ type workflow struct {
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	s := &Server{
-		every:   DefaultEvery,
-		burst:   DefaultBurst,
-		now:     time.Now,
-		flows:   make(map[string]*workflow),
-		changed: make(chan struct{}),
+		every: DefaultEvery,
+		burst: DefaultBurst,
+		now:   time.Now,
+		log:   fakeprovider.NewLog[Message, Rejection]("teamstest", "messages"),
+		flows: make(map[string]*workflow),
 	}
 	for _, o := range opts {
 		o(s)
 	}
+	s.limit = fakeprovider.NewLimiter(s.every, s.burst)
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	t.Cleanup(s.Close)
@@ -145,10 +142,11 @@ func (s *Server) Close() { s.srv.Close() }
 // NewWorkflow registers a workflow with the given name and returns its URL, shaped as Power
 // Automate's: <URL>/workflows/<id>/triggers/manual/paths/invoke?api-version=…&sp=…&sv=1.0&sig=….
 func (s *Server) NewWorkflow(name string) string {
-	id, sig := randomFrom(hex, 32), randomFrom(alnum, 43)
+	id, sig := fakeprovider.Random(fakeprovider.Hex, 32), fakeprovider.Random(fakeprovider.URLSafe, 43)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.flows[id] = &workflow{name: name, sig: sig, tokens: float64(s.burst), last: s.now()}
+	s.flows[id] = &workflow{name: name, sig: sig}
+	s.limit.Add(id, s.now())
 	q := url.Values{"api-version": {apiVersion}, "sp": {triggerSP}, "sv": {"1.0"}, "sig": {sig}}
 	return s.URL + "/workflows/" + id + "/triggers/manual/paths/invoke?" + q.Encode()
 }
@@ -174,69 +172,33 @@ func (s *Server) Inject(f Failure) {
 	if f.Status == http.StatusTooManyRequests && f.RetryAfter == "" {
 		f.RetryAfter = "1"
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.inject = append(s.inject, f)
+	s.inject.Push(f)
 }
 
 // Messages returns the accepted messages in arrival order.
-func (s *Server) Messages() []Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Message(nil), s.messages...)
-}
+func (s *Server) Messages() []Message { return s.log.Accepted() }
 
 // Rejected returns the refused requests in arrival order.
-func (s *Server) Rejected() []Rejection {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Rejection(nil), s.rejected...)
-}
+func (s *Server) Rejected() []Rejection { return s.log.Rejected() }
 
 // Requests returns how many requests the server has answered.
-func (s *Server) Requests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests
-}
+func (s *Server) Requests() int { return s.log.Requests() }
 
 // WaitForMessages waits until at least n messages have been accepted and returns them,
 // failing the test if that has not happened within timeout. It wakes on every answered
 // request rather than polling.
 func (s *Server) WaitForMessages(t testing.TB, n int, timeout time.Duration) []Message {
 	t.Helper()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	for {
-		s.mu.Lock()
-		got, changed := len(s.messages), s.changed
-		if got >= n {
-			out := append([]Message(nil), s.messages...)
-			s.mu.Unlock()
-			return out
-		}
-		s.mu.Unlock()
-		select {
-		case <-changed:
-		case <-timer.C:
-			t.Fatalf("teamstest: timed out after %s with %d of %d messages (%d rejected)", timeout, got, n, len(s.Rejected()))
-			return nil
-		}
-	}
+	return s.log.WaitFor(t, n, timeout)
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests++
-	defer func() {
-		close(s.changed)
-		s.changed = make(chan struct{})
-	}()
 	now := s.now()
 	reject := func(name string, e *APIError, header map[string]string) {
-		s.rejected = append(s.rejected, Rejection{Workflow: name, Status: e.Status, Code: e.Code, Reason: e.Error(), Body: body, Time: now})
+		s.log.Reject(Rejection{Workflow: name, Status: e.Status, Code: e.Code, Reason: e.Error(), Body: body, Time: now})
 		for k, v := range header {
 			w.Header().Set(k, v)
 		}
@@ -272,9 +234,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			Message: "The provided authorization signature is not valid."}, nil)
 		return
 	}
-	if len(s.inject) > 0 {
-		in := s.inject[0]
-		s.inject = s.inject[1:]
+	if in, ok := s.inject.Pop(); ok {
 		s.injected(w, f.name, in, body, now)
 		return
 	}
@@ -286,15 +246,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		reject(f.name, e, nil)
 		return
 	}
-	if wait := s.take(f, now); wait > 0 {
-		secs := int64(math.Ceil(wait.Seconds()))
+	if wait := s.limit.Take(id, now); wait > 0 {
 		reject(f.name, &APIError{Status: http.StatusTooManyRequests, Code: CodeThrottled,
 			Message: "The workflow's rate limit is exhausted; retry after the delay in the Retry-After header."},
-			map[string]string{"Retry-After": strconv.FormatInt(max(secs, 1), 10)})
+			map[string]string{"Retry-After": strconv.Itoa(fakeprovider.RetryAfter(wait))})
 		return
 	}
 	p, _ := ValidatePayload(body)
-	s.messages = append(s.messages, Message{Workflow: f.name, Body: body, Payload: p, Time: now})
+	s.log.Accept(Message{Workflow: f.name, Body: body, Payload: p, Time: now})
 	// A workflow's webhook trigger answers 202 Accepted with no body; the flow then runs.
 	// https://learn.microsoft.com/en-us/connectors/teams/?tabs=text1#microsoft-teams-webhook
 	w.WriteHeader(http.StatusAccepted)
@@ -302,7 +261,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 // injected answers an injected failure and records it.
 func (s *Server) injected(w http.ResponseWriter, name string, in Failure, body []byte, now time.Time) {
-	s.rejected = append(s.rejected, Rejection{Workflow: name, Status: in.Status, Code: in.Code, Reason: "injected failure", Body: body, Time: now})
+	s.log.Reject(Rejection{Workflow: name, Status: in.Status, Code: in.Code, Reason: "injected failure", Body: body, Time: now})
 	if in.RetryAfter != "" {
 		w.Header().Set("Retry-After", in.RetryAfter)
 	}
@@ -317,22 +276,6 @@ func (s *Server) injected(w http.ResponseWriter, name string, in Failure, body [
 	_, _ = w.Write((&APIError{Status: in.Status, Code: in.Code, Message: in.Message}).Body())
 }
 
-// take spends one token of f's bucket, or returns how long until one is available.
-func (s *Server) take(f *workflow, now time.Time) time.Duration {
-	if s.every <= 0 {
-		return 0
-	}
-	if elapsed := now.Sub(f.last); elapsed > 0 {
-		f.tokens = min(float64(s.burst), f.tokens+float64(elapsed)/float64(s.every))
-		f.last = now
-	}
-	if f.tokens >= 1 {
-		f.tokens--
-		return 0
-	}
-	return time.Duration((1 - f.tokens) * float64(s.every))
-}
-
 // workflowID parses /workflows/<id>/triggers/manual/paths/invoke into its id.
 func workflowID(p string) (string, bool) {
 	rest, ok := strings.CutPrefix(p, "/workflows/")
@@ -344,18 +287,4 @@ func workflowID(p string) (string, bool) {
 		return "", false
 	}
 	return id, true
-}
-
-const (
-	hex   = "0123456789abcdef"
-	alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
-)
-
-func randomFrom(alphabet string, n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b)
 }
