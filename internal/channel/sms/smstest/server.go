@@ -1,18 +1,17 @@
 package smstest
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/heraldhq/herald/internal/channel/channeltest/fakeprovider"
 )
 
 // maxBody bounds how much of a request body the server reads.
@@ -116,22 +115,13 @@ type Server struct {
 	burst      int
 	retryAfter bool
 	now        func() time.Time
+	limit      *fakeprovider.Limiter // by Account SID
+	log        *fakeprovider.Log[Message, Rejection]
+	inject     fakeprovider.Queue[Failure]
 
-	mu       sync.Mutex
-	accounts map[string]*account
+	mu       sync.Mutex // held while a request is answered, so that each sees the accounts as one
+	accounts map[string]*Account
 	refused  map[string]int // To number -> error code
-	messages []Message
-	rejected []Rejection
-	inject   []Failure
-	requests int
-	changed  chan struct{} // closed and replaced whenever a request is answered
-}
-
-// account is one registered account and its rate-limit bucket.
-type account struct {
-	Account
-	tokens float64
-	last   time.Time
 }
 
 // NewServer starts a fake Twilio that is closed when the test ends. It knows no accounts
@@ -142,13 +132,14 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		every:    DefaultEvery,
 		burst:    DefaultBurst,
 		now:      time.Now,
-		accounts: make(map[string]*account),
+		log:      fakeprovider.NewLog[Message, Rejection]("smstest", "messages"),
+		accounts: make(map[string]*Account),
 		refused:  make(map[string]int),
-		changed:  make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)
 	}
+	s.limit = fakeprovider.NewLimiter(s.every, s.burst)
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	t.Cleanup(s.Close)
@@ -164,7 +155,8 @@ func (s *Server) NewAccount() Account {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := Account{SID: "AC" + randomHex(16), AuthToken: randomHex(16), From: fmt.Sprintf("+1500555%04d", len(s.accounts)%10000)}
-	s.accounts[a.SID] = &account{Account: a, tokens: float64(s.burst), last: s.now()}
+	s.accounts[a.SID] = &a
+	s.limit.Add(a.SID, s.now())
 	return a
 }
 
@@ -191,71 +183,33 @@ func (s *Server) FailNext(status, code int, message string) {
 }
 
 // Inject queues one failure, as FailNext does, with full control of the answer.
-func (s *Server) Inject(f Failure) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.inject = append(s.inject, f)
-}
+func (s *Server) Inject(f Failure) { s.inject.Push(f) }
 
 // Messages returns the accepted messages in arrival order.
-func (s *Server) Messages() []Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Message(nil), s.messages...)
-}
+func (s *Server) Messages() []Message { return s.log.Accepted() }
 
 // Rejected returns the refused requests in arrival order.
-func (s *Server) Rejected() []Rejection {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Rejection(nil), s.rejected...)
-}
+func (s *Server) Rejected() []Rejection { return s.log.Rejected() }
 
 // Requests returns how many requests the server has answered.
-func (s *Server) Requests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests
-}
+func (s *Server) Requests() int { return s.log.Requests() }
 
 // WaitForMessages waits until at least n messages have been accepted and returns them,
 // failing the test if that has not happened within timeout. It wakes on every answered
 // request rather than polling.
 func (s *Server) WaitForMessages(t testing.TB, n int, timeout time.Duration) []Message {
 	t.Helper()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	for {
-		s.mu.Lock()
-		got, changed := len(s.messages), s.changed
-		if got >= n {
-			out := append([]Message(nil), s.messages...)
-			s.mu.Unlock()
-			return out
-		}
-		s.mu.Unlock()
-		select {
-		case <-changed:
-		case <-timer.C:
-			t.Fatalf("smstest: timed out after %s with %d of %d messages (%d rejected)", timeout, got, n, len(s.Rejected()))
-			return nil
-		}
-	}
+	return s.log.WaitFor(t, n, timeout)
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, readErr := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests++
-	defer func() {
-		close(s.changed)
-		s.changed = make(chan struct{})
-	}()
 	now := s.now()
 	var sid, to string
 	reject := func(e *Error, header map[string]string) {
-		s.rejected = append(s.rejected, Rejection{AccountSID: sid, To: to, Err: *e, Body: body, Time: now})
+		s.log.Reject(Rejection{AccountSID: sid, To: to, Err: *e, Body: body, Time: now})
 		for k, v := range header {
 			w.Header().Set(k, v)
 		}
@@ -282,9 +236,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		reject(e, nil)
 		return
 	}
-	if i := s.injection(to); i >= 0 {
-		f := s.inject[i]
-		s.inject = append(s.inject[:i], s.inject[i+1:]...)
+	// A failure for a number waits for a request to it; one for no number takes the next.
+	if f, ok := s.inject.PopFunc(func(f Failure) bool { return f.To == "" || f.To == to }); ok {
 		s.answerInjected(w, f, sid, to, body, now)
 		return
 	}
@@ -301,11 +254,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		reject(refusal(code, req.To), nil)
 		return
 	}
-	if wait := s.take(acct, now); wait > 0 {
+	if wait := s.limit.Take(acct.SID, now); wait > 0 {
 		// https://www.twilio.com/docs/api/errors/20429
 		var hdr map[string]string
 		if s.retryAfter {
-			hdr = map[string]string{"Retry-After": strconv.FormatInt(max(int64(math.Ceil(wait.Seconds())), 1), 10)}
+			hdr = map[string]string{"Retry-After": strconv.Itoa(fakeprovider.RetryAfter(wait))}
 		}
 		reject(newError(http.StatusTooManyRequests, CodeTooManyRequests, "Too Many Requests"), hdr)
 		return
@@ -313,18 +266,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	segments, enc := Segments(req.Body)
 	m := Message{SID: "SM" + randomHex(16), AccountSID: acct.SID, To: req.To, From: req.From, Body: req.Body,
 		Segments: segments, Encoding: enc, Time: now}
-	s.messages = append(s.messages, m)
+	s.log.Accept(m)
 	writeMessage(w, http.StatusCreated, m)
-}
-
-// injection returns the index of the first queued failure for a request to the number, or -1.
-func (s *Server) injection(to string) int {
-	for i, f := range s.inject {
-		if f.To == "" || f.To == to {
-			return i
-		}
-	}
-	return -1
 }
 
 // answerInjected writes an injected failure and records it.
@@ -333,7 +276,7 @@ func (s *Server) answerInjected(w http.ResponseWriter, f Failure, sid, to string
 	if f.Code != 0 {
 		e.MoreInfo = fmt.Sprintf("https://www.twilio.com/docs/errors/%d", f.Code)
 	}
-	s.rejected = append(s.rejected, Rejection{AccountSID: sid, To: to, Err: e, Body: body, Time: now})
+	s.log.Reject(Rejection{AccountSID: sid, To: to, Err: e, Body: body, Time: now})
 	if f.RetryAfter != "" {
 		w.Header().Set("Retry-After", f.RetryAfter)
 	}
@@ -415,24 +358,5 @@ func WriteCreated(w http.ResponseWriter, r *http.Request, status int) {
 	writeMessage(w, status, m)
 }
 
-// take spends one token of a's bucket, or returns how long until one is available.
-func (s *Server) take(a *account, now time.Time) time.Duration {
-	if s.every <= 0 {
-		return 0
-	}
-	if elapsed := now.Sub(a.last); elapsed > 0 {
-		a.tokens = min(float64(s.burst), a.tokens+float64(elapsed)/float64(s.every))
-		a.last = now
-	}
-	if a.tokens >= 1 {
-		a.tokens--
-		return 0
-	}
-	return time.Duration((1 - a.tokens) * float64(s.every))
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	return hex.EncodeToString(b)
-}
+// randomHex returns n random bytes in hexadecimal: 2n digits.
+func randomHex(n int) string { return fakeprovider.Random(fakeprovider.Hex, 2*n) }
