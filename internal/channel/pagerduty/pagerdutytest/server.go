@@ -1,10 +1,8 @@
 package pagerdutytest
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"io"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -13,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/heraldhq/herald/internal/channel/channeltest/fakeprovider"
 )
 
 // maxBody bounds how much of a request body the server reads: more than MaxEventBytes, so
@@ -110,21 +110,13 @@ type Server struct {
 	burst      int
 	retryAfter bool
 	now        func() time.Time
+	limit      *fakeprovider.Limiter // by routing key
+	log        *fakeprovider.Log[Accepted, Rejection]
+	inject     fakeprovider.Queue[Failure]
 
-	mu       sync.Mutex
-	keys     map[string]*bucket // known routing keys
-	alerts   map[string]*Alert  // by routing key + "\x00" + dedup key
-	accepted []Accepted
-	rejected []Rejection
-	inject   []Failure
-	requests int
-	changed  chan struct{} // closed and replaced whenever a request is answered
-}
-
-// bucket is one routing key's rate-limit state.
-type bucket struct {
-	tokens float64
-	last   time.Time
+	mu     sync.Mutex        // held while a request is answered, so that each sees the keys and alerts as one
+	keys   map[string]bool   // known routing keys
+	alerts map[string]*Alert // by routing key + "\x00" + dedup key
 }
 
 // NewServer starts a fake PagerDuty that is closed when the test ends. It knows no routing
@@ -132,16 +124,17 @@ type bucket struct {
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	s := &Server{
-		every:   DefaultEvery,
-		burst:   DefaultBurst,
-		now:     time.Now,
-		keys:    make(map[string]*bucket),
-		alerts:  make(map[string]*Alert),
-		changed: make(chan struct{}),
+		every:  DefaultEvery,
+		burst:  DefaultBurst,
+		now:    time.Now,
+		log:    fakeprovider.NewLog[Accepted, Rejection]("pagerdutytest", "events"),
+		keys:   make(map[string]bool),
+		alerts: make(map[string]*Alert),
 	}
 	for _, o := range opts {
 		o(s)
 	}
+	s.limit = fakeprovider.NewLimiter(s.every, s.burst)
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	t.Cleanup(s.Close)
@@ -155,16 +148,12 @@ func (s *Server) Close() { s.srv.Close() }
 // NewRoutingKey registers an Events API v2 integration and returns its routing key: 32
 // alphanumeric characters.
 func (s *Server) NewRoutingKey() string {
-	const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	b := make([]byte, RoutingKeyLen)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	for i := range b {
-		b[i] = alnum[int(b[i])%len(alnum)]
-	}
+	key := fakeprovider.Random(fakeprovider.Alnum, RoutingKeyLen)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.keys[string(b)] = &bucket{tokens: float64(s.burst), last: s.now()}
-	return string(b)
+	s.keys[key] = true
+	s.limit.Add(key, s.now())
+	return key
 }
 
 // FailNext makes the server answer the next request with status and body (as is), before any
@@ -172,32 +161,16 @@ func (s *Server) NewRoutingKey() string {
 func (s *Server) FailNext(status int, body string) { s.Inject(Failure{Status: status, Body: body}) }
 
 // Inject queues one failure, as FailNext does, with full control of the answer.
-func (s *Server) Inject(f Failure) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.inject = append(s.inject, f)
-}
+func (s *Server) Inject(f Failure) { s.inject.Push(f) }
 
 // Events returns the accepted events in arrival order.
-func (s *Server) Events() []Accepted {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Accepted(nil), s.accepted...)
-}
+func (s *Server) Events() []Accepted { return s.log.Accepted() }
 
 // Rejected returns the refused requests in arrival order.
-func (s *Server) Rejected() []Rejection {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Rejection(nil), s.rejected...)
-}
+func (s *Server) Rejected() []Rejection { return s.log.Rejected() }
 
 // Requests returns how many requests the server has answered.
-func (s *Server) Requests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests
-}
+func (s *Server) Requests() int { return s.log.Requests() }
 
 // Alert returns the alert of a routing key and dedup key.
 func (s *Server) Alert(routingKey, dedupKey string) (Alert, bool) {
@@ -229,38 +202,16 @@ func (s *Server) Alerts(routingKey string) []Alert {
 // rather than polling.
 func (s *Server) WaitForEvents(t testing.TB, n int, timeout time.Duration) []Accepted {
 	t.Helper()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	for {
-		s.mu.Lock()
-		got, changed := len(s.accepted), s.changed
-		if got >= n {
-			out := append([]Accepted(nil), s.accepted...)
-			s.mu.Unlock()
-			return out
-		}
-		s.mu.Unlock()
-		select {
-		case <-changed:
-		case <-timer.C:
-			t.Fatalf("pagerdutytest: timed out after %s with %d of %d events (%d rejected)", timeout, got, n, len(s.Rejected()))
-			return nil
-		}
-	}
+	return s.log.WaitFor(t, n, timeout)
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, readErr := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests++
-	defer func() {
-		close(s.changed)
-		s.changed = make(chan struct{})
-	}()
 	now := s.now()
 	reject := func(e *Error, header map[string]string) {
-		s.rejected = append(s.rejected, Rejection{Err: *e, Body: body, Time: now})
+		s.log.Reject(Rejection{Err: *e, Body: body, Time: now})
 		for k, v := range header {
 			w.Header().Set(k, v)
 		}
@@ -270,10 +221,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		reject(unrecognized(), nil)
 		return
 	}
-	if len(s.inject) > 0 {
-		f := s.inject[0]
-		s.inject = s.inject[1:]
-		s.rejected = append(s.rejected, Rejection{Err: Error{HTTPStatus: f.Status, Status: "injected", Message: f.Body}, Body: body, Time: now})
+	if f, ok := s.inject.Pop(); ok {
+		s.log.Reject(Rejection{Err: Error{HTTPStatus: f.Status, Status: "injected", Message: f.Body}, Body: body, Time: now})
 		if f.RetryAfter != "" {
 			w.Header().Set("Retry-After", f.RetryAfter)
 		}
@@ -289,27 +238,26 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		reject(err.(*Error), nil)
 		return
 	}
-	b := s.keys[ev.RoutingKey]
-	if b == nil {
+	if !s.keys[ev.RoutingKey] {
 		// A well-formed key of no integration. Users report PagerDuty's 400 "Invalid routing
 		// key" for it (https://github.com/robusta-dev/robusta/issues/571).
 		reject(invalid("Invalid routing key"), nil)
 		return
 	}
-	if wait := s.take(b, now); wait > 0 {
+	if wait := s.limit.Take(ev.RoutingKey, now); wait > 0 {
 		// https://developer.pagerduty.com/docs/events-api-v2/overview/#response-codes--retry-logic
 		// documents the 429 but not its body; this is the wording of PagerDuty's throttle
 		// answer as its Events API v1 gave it.
 		var hdr map[string]string
 		if s.retryAfter {
-			hdr = map[string]string{"Retry-After": strconv.FormatInt(max(int64(math.Ceil(wait.Seconds())), 1), 10)}
+			hdr = map[string]string{"Retry-After": strconv.Itoa(fakeprovider.RetryAfter(wait))}
 		}
 		reject(&Error{HTTPStatus: http.StatusTooManyRequests, Status: "throttle event",
 			Message: "Requests for this service are arriving too quickly.  Please retry later."}, hdr)
 		return
 	}
 	s.apply(ev)
-	s.accepted = append(s.accepted, Accepted{Event: ev, Body: body, Time: now})
+	s.log.Accept(Accepted{Event: ev, Body: body, Time: now})
 	// https://developer.pagerduty.com/docs/events-api-v2/trigger-events/ (202 Accepted)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusAccepted)
@@ -347,22 +295,6 @@ func (s *Server) apply(ev *Event) {
 	}
 }
 
-// take spends one token of b, or returns how long until one is available.
-func (s *Server) take(b *bucket, now time.Time) time.Duration {
-	if s.every <= 0 {
-		return 0
-	}
-	if elapsed := now.Sub(b.last); elapsed > 0 {
-		b.tokens = min(float64(s.burst), b.tokens+float64(elapsed)/float64(s.every))
-		b.last = now
-	}
-	if b.tokens >= 1 {
-		b.tokens--
-		return 0
-	}
-	return time.Duration((1 - b.tokens) * float64(s.every))
-}
-
 // WriteAccepted answers w as PagerDuty answers an accepted event: the given 2xx status and
 // {"status":"success","message":"Event processed"}. It is the Accept of the channel
 // conformance suite, which serves requests itself.
@@ -376,13 +308,6 @@ func WriteAccepted(w http.ResponseWriter, _ *http.Request, status int) {
 	_, _ = io.WriteString(w, `{"status":"success","message":"Event processed"}`+"\n")
 }
 
-func randomKey() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	const hexDigits = "0123456789abcdef"
-	out := make([]byte, 32)
-	for i, c := range b {
-		out[2*i], out[2*i+1] = hexDigits[c>>4], hexDigits[c&15]
-	}
-	return string(out)
-}
+// randomKey returns a dedup key as PagerDuty makes one for a trigger without: 32 hexadecimal
+// digits.
+func randomKey() string { return fakeprovider.Random(fakeprovider.Hex, 32) }
