@@ -36,8 +36,10 @@ func TestLogWaitForWakesOnAccept(t *testing.T) {
 	done := make(chan []string)
 	go func() { done <- log.WaitFor(t, 3, 10*time.Second) }()
 	log.Reject(400)
-	for _, m := range []string{"a", "b", "c", "d"} {
-		log.Accept(m)
+	for i, m := range []string{"a", "b", "c", "d"} {
+		if n := log.Accept(m); n != i+1 {
+			t.Errorf("Accept(%q) = %d, want %d", m, n, i+1)
+		}
 	}
 	got := <-done
 	if len(got) < 3 || got[0] != "a" || got[1] != "b" || got[2] != "c" {

@@ -25,12 +25,14 @@ func NewLog[A, R any](fake, noun string) *Log[A, R] {
 	return &Log[A, R]{fake: fake, noun: noun, changed: make(chan struct{})}
 }
 
-// Accept records an accepted request and wakes the waiters.
-func (l *Log[A, R]) Accept(a A) {
+// Accept records an accepted request, wakes the waiters, and returns how many requests have
+// been accepted, this one included: its number, for a fake that numbers what it accepts.
+func (l *Log[A, R]) Accept(a A) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.accepted = append(l.accepted, a)
 	l.wake()
+	return len(l.accepted)
 }
 
 // Reject records a refused request and wakes the waiters.

@@ -1,11 +1,9 @@
 package telegramtest
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -13,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/heraldhq/herald/internal/channel/channeltest/fakeprovider"
 )
 
 // maxBody bounds how much of a request body the server reads.
@@ -111,16 +111,14 @@ type Server struct {
 	every, groupEvery time.Duration
 	burst, groupBurst int
 	now               func() time.Time
+	private, group    *fakeprovider.Limiter // by chat id: private chats, and the others
+	log               *fakeprovider.Log[Message, Rejection]
+	inject            fakeprovider.Queue[Failure]
 
-	mu       sync.Mutex
-	bots     map[string]bool // token -> revoked
-	chats    map[string]*chat
-	nextID   int64
-	messages []Message
-	rejected []Rejection
-	inject   []Failure
-	requests int
-	changed  chan struct{}
+	mu     sync.Mutex      // held while a request is answered, so that each sees the bots and chats as one
+	bots   map[string]bool // token -> revoked
+	chats  map[string]*chat
+	nextID int64
 }
 
 // chat is one registered chat.
@@ -129,8 +127,14 @@ type chat struct {
 	kind       ChatKind
 	blocked    bool
 	migratedTo int64
-	tokens     float64
-	last       time.Time
+}
+
+// limiter returns the rate limit of chats of kind.
+func (s *Server) limiter(kind ChatKind) *fakeprovider.Limiter {
+	if kind == Private {
+		return s.private
+	}
+	return s.group
 }
 
 // NewServer starts a fake Bot API that is closed when the test ends. It knows no bots and no
@@ -140,15 +144,17 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	s := &Server{
 		every: DefaultEvery, burst: DefaultBurst,
 		groupEvery: DefaultGroupEvery, groupBurst: DefaultGroupBurst,
-		now:     time.Now,
-		bots:    make(map[string]bool),
-		chats:   make(map[string]*chat),
-		nextID:  1_000_000,
-		changed: make(chan struct{}),
+		now:    time.Now,
+		log:    fakeprovider.NewLog[Message, Rejection]("telegramtest", "messages"),
+		bots:   make(map[string]bool),
+		chats:  make(map[string]*chat),
+		nextID: 1_000_000,
 	}
 	for _, o := range opts {
 		o(s)
 	}
+	s.private = fakeprovider.NewLimiter(s.every, s.burst)
+	s.group = fakeprovider.NewLimiter(s.groupEvery, s.groupBurst)
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	t.Cleanup(s.Close)
@@ -165,7 +171,7 @@ func (s *Server) NewBot() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.nextID++
-	token := strconv.FormatInt(s.nextID, 10) + ":AA" + randomFrom(tokenAlphabet, 33)
+	token := strconv.FormatInt(s.nextID, 10) + ":AA" + fakeprovider.Random(fakeprovider.URLSafe, 33)
 	s.bots[token] = false
 	return token
 }
@@ -202,11 +208,8 @@ func (s *Server) NewChat(kind ChatKind) string {
 func (s *Server) AddChat(id string, kind ChatKind) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := s.burst
-	if kind != Private {
-		b = s.groupBurst
-	}
-	s.chats[id] = &chat{id: id, kind: kind, tokens: float64(b), last: s.now()}
+	s.chats[id] = &chat{id: id, kind: kind}
+	s.limiter(kind).Add(id, s.now())
 }
 
 // BlockBot makes the chat refuse every bot with 403, as when a user blocks the bot or a
@@ -235,71 +238,33 @@ func (s *Server) MigrateChat(chatID string) string {
 
 // Inject queues one failure: the next request with a valid token is answered with it, before
 // any check of the body; calls queue up.
-func (s *Server) Inject(f Failure) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.inject = append(s.inject, f)
-}
+func (s *Server) Inject(f Failure) { s.inject.Push(f) }
 
 // Messages returns the accepted messages in arrival order.
-func (s *Server) Messages() []Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Message(nil), s.messages...)
-}
+func (s *Server) Messages() []Message { return s.log.Accepted() }
 
 // Rejected returns the refused requests in arrival order.
-func (s *Server) Rejected() []Rejection {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Rejection(nil), s.rejected...)
-}
+func (s *Server) Rejected() []Rejection { return s.log.Rejected() }
 
 // Requests returns how many requests the server has answered.
-func (s *Server) Requests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests
-}
+func (s *Server) Requests() int { return s.log.Requests() }
 
 // WaitForMessages waits until at least n messages have been accepted and returns them,
 // failing the test if that has not happened within timeout. It wakes on every answered
 // request rather than polling.
 func (s *Server) WaitForMessages(t testing.TB, n int, timeout time.Duration) []Message {
 	t.Helper()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	for {
-		s.mu.Lock()
-		got, changed := len(s.messages), s.changed
-		if got >= n {
-			out := append([]Message(nil), s.messages...)
-			s.mu.Unlock()
-			return out
-		}
-		s.mu.Unlock()
-		select {
-		case <-changed:
-		case <-timer.C:
-			t.Fatalf("telegramtest: timed out after %s with %d of %d messages (%d rejected)", timeout, got, n, len(s.Rejected()))
-			return nil
-		}
-	}
+	return s.log.WaitFor(t, n, timeout)
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests++
-	defer func() {
-		close(s.changed)
-		s.changed = make(chan struct{})
-	}()
 	now := s.now()
 	chatID := ""
 	reject := func(e *APIError) {
-		s.rejected = append(s.rejected, Rejection{Chat: chatID, Code: e.Code, Description: e.Description, Body: body, Time: now})
+		s.log.Reject(Rejection{Chat: chatID, Code: e.Code, Description: e.Description, Body: body, Time: now})
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(e.Code)
 		_, _ = w.Write(e.Body())
@@ -325,9 +290,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		reject(&APIError{Code: http.StatusNotFound, Description: "Not Found: method not found"})
 		return
 	}
-	if len(s.inject) > 0 {
-		f := s.inject[0]
-		s.inject = s.inject[1:]
+	if f, ok := s.inject.Pop(); ok {
 		s.injected(w, f, body, now)
 		return
 	}
@@ -354,17 +317,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		reject(&APIError{Code: http.StatusForbidden, Description: "Forbidden: bot is not a member of the " + string(c.kind) + " chat"})
 		return
 	}
-	if wait := s.take(c, now); wait > 0 {
-		secs := int(math.Ceil(wait.Seconds()))
+	if wait := s.limiter(c.kind).Take(c.id, now); wait > 0 {
+		secs := fakeprovider.RetryAfter(wait)
 		reject(&APIError{Code: http.StatusTooManyRequests, Description: "Too Many Requests: retry after " + strconv.Itoa(secs), RetryAfter: secs})
 		return
 	}
-	s.messages = append(s.messages, Message{Bot: token, Chat: c.id, Body: body, Payload: p, Time: now})
+	id := s.log.Accept(Message{Bot: token, Chat: c.id, Body: body, Payload: p, Time: now})
 	// A sent message is answered with the Message.
 	// https://core.telegram.org/bots/api#message
 	chatNum, _ := strconv.ParseInt(c.id, 10, 64)
 	result := map[string]any{
-		"message_id": len(s.messages),
+		"message_id": id,
 		"date":       now.Unix(),
 		"chat":       map[string]any{"id": chatNum, "type": c.kind},
 		"text":       p.Plain,
@@ -379,7 +342,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 // injected answers an injected failure and records it.
 func (s *Server) injected(w http.ResponseWriter, f Failure, body []byte, now time.Time) {
-	s.rejected = append(s.rejected, Rejection{Code: f.Code, Description: f.Description, Body: body, Time: now})
+	s.log.Reject(Rejection{Code: f.Code, Description: f.Description, Body: body, Time: now})
 	if f.Description == "" {
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(f.Code)
@@ -389,26 +352,6 @@ func (s *Server) injected(w http.ResponseWriter, f Failure, body []byte, now tim
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(f.Code)
 	_, _ = w.Write((&APIError{Code: f.Code, Description: f.Description, RetryAfter: f.RetryAfter, MigrateToChatID: f.MigrateToChatID}).Body())
-}
-
-// take spends one token of c's bucket, or returns how long until one is available.
-func (s *Server) take(c *chat, now time.Time) time.Duration {
-	every, burst := s.every, s.burst
-	if c.kind != Private {
-		every, burst = s.groupEvery, s.groupBurst
-	}
-	if every <= 0 {
-		return 0
-	}
-	if elapsed := now.Sub(c.last); elapsed > 0 {
-		c.tokens = min(float64(burst), c.tokens+float64(elapsed)/float64(every))
-		c.last = now
-	}
-	if c.tokens >= 1 {
-		c.tokens--
-		return 0
-	}
-	return time.Duration((1 - c.tokens) * float64(every))
 }
 
 // splitPath parses /bot<token>/<method>.
@@ -422,18 +365,6 @@ func splitPath(p string) (token, method string, ok bool) {
 		return "", "", false
 	}
 	return token, method, true
-}
-
-// tokenAlphabet is the URL-safe base64 alphabet bot tokens are written in.
-const tokenAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
-
-func randomFrom(alphabet string, n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b)
 }
 
 // String describes a rejection for test output.
