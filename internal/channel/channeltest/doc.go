@@ -8,4 +8,11 @@
 // it through the happy path, the shared status-code table (StatusCases), network errors,
 // timeouts and cancellation, redirects, secret redaction in reasons and logs, and an
 // oversize event.
+//
+// Beside the suite are the helpers the channels' own tests share: NewClient, Notify, Sample
+// and SampleOf to set a test up; Golden and GoldenJSON to pin a rendered body in a file under
+// testdata that -update rewrites; and HostileText, BigMessage and HostileEvent, generators of
+// long and hostile messages and events (10 kB texts, 40 fields and more, emoji, right-to-left
+// text, the markup of every channel) for property tests. The machinery the providers' fakes
+// share is in the sub-package fakeprovider.
 package channeltest

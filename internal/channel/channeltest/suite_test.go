@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/heraldhq/herald/internal/channel"
 	"github.com/heraldhq/herald/internal/channel/channeltest"
@@ -55,9 +54,7 @@ func TestSuiteAgainstPlainChannel(t *testing.T) {
 	const token = "plain-token-0123456789"
 	channeltest.Run(t, channeltest.Harness{
 		New: func(t testing.TB, baseURL string, _ *slog.Logger) (channel.Channel, channel.Destination) {
-			c := channel.NewHTTPClient(5 * time.Second)
-			t.Cleanup(c.CloseIdleConnections)
-			return plain{client: c}, channel.Destination{ID: "p", Channel: "plain", Config: &plainConfig{URL: baseURL + "/api/hooks/" + token}}
+			return plain{client: channeltest.NewClient(t)}, channel.Destination{ID: "p", Channel: "plain", Config: &plainConfig{URL: baseURL + "/api/hooks/" + token}}
 		},
 		Secrets: []string{token},
 		Check: func(r *http.Request, body []byte) error {

@@ -1,0 +1,155 @@
+package channeltest_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/channel/channeltest"
+	"github.com/heraldhq/herald/internal/render"
+)
+
+// recorder is a testing.TB that keeps what a helper reports instead of failing the test, so
+// that a test can check that the helper fails, and how.
+type recorder struct {
+	testing.TB
+	mu       sync.Mutex
+	failures []string
+}
+
+func (r *recorder) Helper() {}
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failures = append(r.failures, fmt.Sprintf(format, args...))
+}
+
+// Fatalf records like Errorf; the helpers under test return after it.
+func (r *recorder) Fatalf(format string, args ...any) { r.Errorf(format, args...) }
+
+func TestSampleNotifications(t *testing.T) {
+	t.Parallel()
+	d := channel.Destination{ID: "dest", Channel: "plain"}
+	samples := render.Samples()
+	for _, i := range []int{0, 3, len(samples), len(samples) + 3} {
+		n := channeltest.Sample(d, i)
+		ev := samples[i%len(samples)]
+		if n.Event.ID != ev.ID || n.DeliveryID != ev.ID+":dest" || n.Attempt != 1 || n.Destination.ID != "dest" || n.Raw != nil {
+			t.Errorf("Sample(%d) = %+v", i, n)
+		}
+	}
+	ev := channeltest.SampleOf(t, "payment.failed")
+	if ev.Type != "payment.failed" {
+		t.Fatalf("SampleOf(payment.failed) = %s", ev.Type)
+	}
+	n := channeltest.NotifyRaw(t, d, ev)
+	var back struct{ ID, Type string }
+	if err := json.Unmarshal(n.Raw, &back); err != nil || back.ID != ev.ID || back.Type != ev.Type || n.DeliveryID != ev.ID+":dest" {
+		t.Errorf("NotifyRaw: %+v, raw %s (%v)", n, n.Raw, err)
+	}
+	r := &recorder{TB: t}
+	if ev := channeltest.SampleOf(r, "no.such.type"); ev != nil || len(r.failures) != 1 {
+		t.Errorf("SampleOf of an unknown type = %v, failures %q", ev, r.failures)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "golden", "x.json")
+	body := []byte(`{"a":[1,2],"b":"c d"}`)
+
+	r := &recorder{TB: t}
+	channeltest.GoldenJSON(r, path, body, false)
+	if len(r.failures) != 1 || !strings.Contains(r.failures[0], "-update)") || !strings.Contains(r.failures[0], "./internal/channel/channeltest") {
+		t.Fatalf("a missing golden file gave %q, want one failure telling how to write it", r.failures)
+	}
+
+	r = &recorder{TB: t}
+	want := channeltest.GoldenJSON(r, path, body, true)
+	if len(r.failures) != 0 {
+		t.Fatalf("update failed: %q", r.failures)
+	}
+	if on, _ := os.ReadFile(path); string(on) != string(want) || string(want) != "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": \"c d\"\n}\n" {
+		t.Fatalf("golden file holds %q, returned %q", on, want)
+	}
+	channeltest.GoldenJSON(r, path, []byte(`{"a": [1, 2], "b": "c d"}`), false) // white space apart, equal
+	if len(r.failures) != 0 {
+		t.Fatalf("an equal body failed: %q", r.failures)
+	}
+
+	channeltest.GoldenJSON(r, path, []byte(`{"a":[1,2],"b":"c  d"}`), false)
+	if len(r.failures) != 1 || !strings.Contains(r.failures[0], "differs from the golden file") {
+		t.Fatalf("a changed body gave %q, want one difference", r.failures)
+	}
+	channeltest.GoldenJSON(r, path, []byte(`{"a":`), false)
+	if len(r.failures) != 2 || !strings.Contains(r.failures[1], "not JSON") {
+		t.Fatalf("a broken body gave %q", r.failures)
+	}
+
+	channeltest.CheckCompactJSON(r, body)
+	channeltest.CheckCompactJSON(r, []byte(`{"a": 1}`))
+	if len(r.failures) != 3 || !strings.Contains(r.failures[2], "not compact") {
+		t.Fatalf("CheckCompactJSON: %q, want one failure, for the spaced body", r.failures)
+	}
+}
+
+// TestBigMessageIsBigAndHostile checks that the generator makes what the property tests
+// count on: texts of 10 kB and more, 40 fields and more, and every kind of hostile piece.
+func TestBigMessageIsBigAndHostile(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(7, 8))
+	var longest, most int
+	var all strings.Builder
+	for range 200 {
+		m := channeltest.BigMessage(r, "x", 3000)
+		if m.Channel != "x" {
+			t.Fatalf("Channel = %q", m.Channel)
+		}
+		for _, s := range []string{m.Title, m.Summary, m.Footer, m.Text} {
+			longest = max(longest, len(s))
+			all.WriteString(s)
+		}
+		for _, f := range m.Fields {
+			longest = max(longest, len(f.Value))
+		}
+		most = max(most, len(m.Fields))
+	}
+	if longest < 10_000 || most < 40 {
+		t.Errorf("longest text %d bytes, most fields %d; want 10 kB and 40 or more", longest, most)
+	}
+	s := all.String()
+	for _, want := range []string{"🔥", "\u202e", "שלום", "<b>", "**strong**", "<!channel>", "[x](https://evil.example)", "{{DATE(", "\xff"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("no %q in 200 big messages", want)
+		}
+	}
+	if utf8.ValidString(s) {
+		t.Error("no invalid UTF-8 in 200 big messages")
+	}
+}
+
+func TestHostileEventIsValid(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(9, 10))
+	types := map[string]bool{}
+	longest := 0
+	for range 100 {
+		ev := channeltest.HostileEvent(t, r)
+		if err := ev.Validate(); err != nil {
+			t.Fatalf("%s: %v", ev.Type, err)
+		}
+		types[ev.Type] = true
+		longest = max(longest, len(ev.Data))
+	}
+	if len(types) < 6 || longest < 10_000 {
+		t.Errorf("types %v, longest data %d bytes; want every type and 10 kB", types, longest)
+	}
+}
