@@ -1,12 +1,10 @@
 package teams
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/channel/channeltest"
 	"github.com/heraldhq/herald/internal/channel/teams/teamstest"
 	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/sdk"
@@ -51,97 +50,10 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkBody(t, pv.Body, true)
-			var compact bytes.Buffer
-			if err := json.Compact(&compact, pv.Body); err != nil || !bytes.Equal(compact.Bytes(), pv.Body) {
-				t.Fatalf("body is not compact JSON (%v)", err)
-			}
-			var got bytes.Buffer
-			if err := json.Indent(&got, pv.Body, "", "  "); err != nil {
-				t.Fatal(err)
-			}
-			got.WriteByte('\n')
-			path := filepath.Join("testdata", "golden", ev.Type+".json")
-			if *update {
-				if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/channel/teams -update)", err)
-			}
-			if !bytes.Equal(got.Bytes(), want) {
-				t.Errorf("payload differs from %s (run with -update if the change is intended):\ngot:\n%s\nwant:\n%s", path, got.Bytes(), want)
-			}
+			channeltest.CheckCompactJSON(t, pv.Body)
+			channeltest.GoldenJSON(t, filepath.Join("testdata", "golden", ev.Type+".json"), pv.Body, *update)
 		})
 	}
-}
-
-// hostile are pieces of text chosen to break a card: the markup of every channel (Adaptive
-// Card markdown, Slack mrkdwn, Discord markdown, Telegram HTML), mentions, entities, date
-// functions, multibyte letters, emoji and ZWJ sequences, right-to-left text and overrides,
-// control characters and invalid UTF-8.
-var hostile = []string{
-	"a", "é", "日本", "🔥", "👩‍👩‍👧", "مرحبا بالعالم", "שלום", "\u202e", "\u200f", "&amp;", "&lt;", "&#39;", "&", "<", ">",
-	"<b>", "</b>", "<a href=\"https://evil.example\">x</a>", "*bold*", "**strong**", "_x_", "__u__", "~~s~~", "`code`", "```",
-	"[x](https://evil.example)", "![img](https://evil.example/i.png)", "<https://evil.example>", "@everyone", "@here",
-	"<!channel>", "<@U024BE7LH>", "<at>Admin</at>", "# heading", "\n- item", "\n1. one", "\n+ plus", "\n> quote", "|a|b|",
-	"{{DATE(2026-11-28T09:30:00Z, SHORT)}}", "{{", "}}", "\\", "\\*", "\n", " ", "\t", "\x00", "\x7f", "\xff", "\u2028",
-	"\u200d", "\ufe0f", "\"", "'", "=====", "-----",
-}
-
-func hostileText(r *rand.Rand, n int) string {
-	var b strings.Builder
-	for range n {
-		b.WriteString(hostile[r.IntN(len(hostile))])
-	}
-	return b.String()
-}
-
-// hostileEvent returns an event of a random type whose data is made of hostile text: some
-// strings 10 kB long, up to 40 fields for a custom type.
-func hostileEvent(t testing.TB, r *rand.Rand) *sdk.Event {
-	t.Helper()
-	long := func() string { return hostileText(r, 1+r.IntN(3000)) }
-	short := func() string { return hostileText(r, 1+r.IntN(6)) }
-	text := func() string {
-		if r.IntN(4) == 0 {
-			return long()
-		}
-		return short()
-	}
-	opts := []sdk.Option{sdk.WithID("01JHOSTILE" + fmt.Sprint(r.Int64N(1e15))), sdk.WithSource(text()), sdk.WithTime(render.SampleTime)}
-	var data any
-	typ := []string{"payment.failed", "node.health_degraded", "tenant.created", "node.terminated", "order.shipped", "order.shipped"}[r.IntN(6)]
-	switch typ {
-	case "payment.failed":
-		data = map[string]any{"tenant_id": text(), "reason": text(), "amount": r.Float64() * 1e6}
-	case "node.health_degraded":
-		var issues []string
-		for range r.IntN(40) {
-			issues = append(issues, text())
-		}
-		data = map[string]any{"node_id": text(), "health_score": r.Float64(), "issues": issues}
-	case "tenant.created":
-		data = map[string]any{"name": text(), "email": text(), "billing_plan": text()}
-	case "node.terminated":
-		data = map[string]any{"node_id": text(), "time_remaining": r.IntN(1000), "reason": text()}
-	default:
-		m := map[string]any{}
-		for range r.IntN(41) {
-			m[short()] = text()
-		}
-		data = m
-	}
-	raw, err := json.Marshal(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev, err := sdk.New(typ, "acme", json.RawMessage(raw), opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ev
 }
 
 // TestHostileEventsProperty renders many random events with hostile data through the
@@ -156,7 +68,7 @@ func TestHostileEventsProperty(t *testing.T) {
 	}
 	ch := New(nil, defaultTemplates())
 	for range runs {
-		ev := hostileEvent(t, r)
+		ev := channeltest.HostileEvent(t, r)
 		body, _, err := ch.message(channel.Notification{Event: ev})
 		if err != nil {
 			t.Fatal(err)
@@ -194,25 +106,6 @@ func unescapedIndex(s, sub string) int {
 	}
 }
 
-// bigMessage returns a message whose every text is made of hostile pieces, as a template
-// might write them, stressing the limits.
-func bigMessage(r *rand.Rand, scale int) *render.Message {
-	size := func() int { return r.IntN(scale) }
-	m := &render.Message{
-		Channel: Name, Type: hostileText(r, 3), Severity: []sdk.Severity{"", sdk.SeverityInfo, sdk.SeverityWarning, sdk.SeverityCritical}[r.IntN(4)],
-		Title: hostileText(r, size()), Summary: hostileText(r, size()*4), Footer: hostileText(r, size()), Text: hostileText(r, size()),
-		Time: time.Unix(r.Int64N(4_000_000_000), 0),
-	}
-	for i := range r.IntN(60) {
-		value := hostileText(r, r.IntN(8))
-		if i%8 == 0 {
-			value = hostileText(r, size()*2)
-		}
-		m.Fields = append(m.Fields, render.Field{Name: hostileText(r, r.IntN(scale/8+1)), Value: value})
-	}
-	return m
-}
-
 // TestPayloadLimitsProperty lays out many random huge messages, markup and all, and checks
 // that every body is one Teams accepts within 28 KB.
 func TestPayloadLimitsProperty(t *testing.T) {
@@ -224,7 +117,7 @@ func TestPayloadLimitsProperty(t *testing.T) {
 	}
 	for i := range runs {
 		scale := []int{3, 40, 400, 3000}[i%4]
-		body, err := fit(bigMessage(r, scale))
+		body, err := fit(channeltest.BigMessage(r, Name, scale))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -353,7 +246,7 @@ func TestEscapeMarkdown(t *testing.T) {
 // FuzzEscapeRoundTrip checks that unescaping undoes escaping, as the template functions that
 // change text (upper, truncate) rely on, and that escaped text holds no markup.
 func FuzzEscapeRoundTrip(f *testing.F) {
-	for _, s := range hostile {
+	for _, s := range channeltest.Hostile {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
