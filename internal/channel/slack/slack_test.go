@@ -21,20 +21,6 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// newClient returns a short-timeout client whose idle connections close with the test, so
-// that the goroutine leak check stays quiet.
-func newClient(t testing.TB) *http.Client {
-	c := channel.NewHTTPClient(5 * time.Second)
-	t.Cleanup(c.CloseIdleConnections)
-	return c
-}
-
-// notification wraps one event for d, as the delivery loop would.
-func notification(d channel.Destination, i int) channel.Notification {
-	ev := render.Samples()[i%len(render.Samples())]
-	return channel.Notification{DeliveryID: ev.ID + ":" + d.ID, Attempt: 1, Event: ev, Destination: d}
-}
-
 // TestSlackConformance runs the suite every channel runs, with slacktest's validator as the
 // provider's contract: every request must be one Slack accepts, with no markup warnings.
 func TestSlackConformance(t *testing.T) {
@@ -42,7 +28,7 @@ func TestSlackConformance(t *testing.T) {
 	const token = "xoxhooktoken0123456789AB"
 	channeltest.Run(t, channeltest.Harness{
 		New: func(t testing.TB, baseURL string, logger *slog.Logger) (channel.Channel, channel.Destination) {
-			ch, err := channel.Build(slack.Provider{}, channel.Deps{Client: newClient(t), Logger: logger})
+			ch, err := channel.Build(slack.Provider{}, channel.Deps{Client: channeltest.NewClient(t), Logger: logger})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,11 +64,11 @@ func TestSlackConformance(t *testing.T) {
 func TestSamplesDeliveredToFakeSlack(t *testing.T) {
 	t.Parallel()
 	srv := slacktest.NewServer(t, slacktest.WithoutRateLimit())
-	ch := slack.New(newClient(t), nil)
+	ch := slack.New(channeltest.NewClient(t), nil)
 	d := slack.Destination("alerts", srv.NewWebhook("alerts"))
 	samples := render.Samples()
 	for i, ev := range samples {
-		if o := ch.Send(t.Context(), notification(d, i)); o.Kind != channel.Delivered || o.StatusCode != http.StatusOK {
+		if o := ch.Send(t.Context(), channeltest.Sample(d, i)); o.Kind != channel.Delivered || o.StatusCode != http.StatusOK {
 			t.Errorf("%s: outcome = %+v, want delivered 200", ev.Type, o)
 		}
 	}
@@ -138,12 +124,12 @@ func TestSlackErrorCodes(t *testing.T) {
 		{400, "something_new", channel.Permanent},
 	}
 	srv := slacktest.NewServer(t, slacktest.WithoutRateLimit())
-	ch := slack.New(newClient(t), nil)
+	ch := slack.New(channeltest.NewClient(t), nil)
 	d := slack.Destination("codes", srv.NewWebhook("codes"))
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%d %s", c.status, c.code), func(t *testing.T) {
 			srv.FailNext(c.status, c.code)
-			o := ch.Send(t.Context(), notification(d, 0))
+			o := ch.Send(t.Context(), channeltest.Sample(d, 0))
 			if o.Kind != c.want || o.StatusCode != c.status {
 				t.Fatalf("outcome = %+v, want %s with status %d", o, c.want, c.status)
 			}
@@ -169,12 +155,12 @@ func TestSlackRateLimited(t *testing.T) {
 	t.Run("fake's own limit", func(t *testing.T) {
 		t.Parallel()
 		srv := slacktest.NewServer(t, slacktest.WithRateLimit(time.Hour, 1))
-		ch := slack.New(newClient(t), nil)
+		ch := slack.New(channeltest.NewClient(t), nil)
 		d := slack.Destination("busy", srv.NewWebhook("busy"))
-		if o := ch.Send(t.Context(), notification(d, 0)); o.Kind != channel.Delivered {
+		if o := ch.Send(t.Context(), channeltest.Sample(d, 0)); o.Kind != channel.Delivered {
 			t.Fatalf("first send: %+v, want delivered", o)
 		}
-		o := ch.Send(t.Context(), notification(d, 1))
+		o := ch.Send(t.Context(), channeltest.Sample(d, 1))
 		if o.Kind != channel.Retry || o.StatusCode != http.StatusTooManyRequests {
 			t.Fatalf("second send: %+v, want retry 429", o)
 		}
@@ -188,17 +174,17 @@ func TestSlackRateLimited(t *testing.T) {
 	t.Run("injected Retry-After", func(t *testing.T) {
 		t.Parallel()
 		srv := slacktest.NewServer(t, slacktest.WithoutRateLimit())
-		ch := slack.New(newClient(t), nil)
+		ch := slack.New(channeltest.NewClient(t), nil)
 		d := slack.Destination("busy", srv.NewWebhook("busy"))
 		srv.Inject(slacktest.Failure{Status: http.StatusTooManyRequests, Body: "rate_limited", RetryAfter: "7"})
-		o := ch.Send(t.Context(), notification(d, 0))
+		o := ch.Send(t.Context(), channeltest.Sample(d, 0))
 		if o.Kind != channel.Retry || o.RetryAfter != 7*time.Second || o.Pause != 7*time.Second {
 			t.Fatalf("outcome = %+v, want retry after 7s with a 7s pause", o)
 		}
 		if !strings.Contains(o.Reason, "429") {
 			t.Errorf("reason %q does not name 429", o.Reason)
 		}
-		if o := ch.Send(t.Context(), notification(d, 0)); o.Kind != channel.Delivered {
+		if o := ch.Send(t.Context(), channeltest.Sample(d, 0)); o.Kind != channel.Delivered {
 			t.Fatalf("after the 429: %+v, want delivered", o)
 		}
 	})
@@ -209,7 +195,7 @@ func TestSlackRateLimited(t *testing.T) {
 func TestSlackWebhookLifecycle(t *testing.T) {
 	t.Parallel()
 	srv := slacktest.NewServer(t, slacktest.WithoutRateLimit())
-	ch := slack.New(newClient(t), nil)
+	ch := slack.New(channeltest.NewClient(t), nil)
 	good := slack.Destination("ops", srv.NewWebhook("ops"))
 	cases := []struct {
 		name   string
@@ -239,12 +225,12 @@ func TestSlackWebhookLifecycle(t *testing.T) {
 		}, 410, "channel_is_archived"},
 	}
 	for _, c := range cases {
-		o := ch.Send(t.Context(), notification(c.dest(), 0))
+		o := ch.Send(t.Context(), channeltest.Sample(c.dest(), 0))
 		if o.Kind != channel.Permanent || o.StatusCode != c.status || !strings.Contains(o.Reason, c.code) {
 			t.Errorf("%s: outcome = %+v, want permanent %d %s", c.name, o, c.status, c.code)
 		}
 	}
-	if o := ch.Send(t.Context(), notification(good, 0)); o.Kind != channel.Delivered {
+	if o := ch.Send(t.Context(), channeltest.Sample(good, 0)); o.Kind != channel.Delivered {
 		t.Fatalf("good webhook: %+v", o)
 	}
 	if got := len(srv.Rejected()); got != len(cases) {
@@ -295,7 +281,7 @@ func TestFakeRejectsWhatSlackRefuses(t *testing.T) {
 func TestSlackValidate(t *testing.T) {
 	t.Parallel()
 	const token = "abcdefABCDEF0123456789xy"
-	ch := slack.New(newClient(t), nil)
+	ch := slack.New(channeltest.NewClient(t), nil)
 	cases := []struct {
 		name  string
 		url   string
@@ -333,7 +319,7 @@ func TestSlackValidate(t *testing.T) {
 			if strings.Contains(err.Error(), token) {
 				t.Fatalf("error %q leaks the token", err)
 			}
-			if o := ch.Send(t.Context(), notification(d, 0)); o.Kind != channel.Permanent || strings.Contains(o.Reason, token) {
+			if o := ch.Send(t.Context(), channeltest.Sample(d, 0)); o.Kind != channel.Permanent || strings.Contains(o.Reason, token) {
 				t.Fatalf("Send to an invalid destination = %+v, want permanent without the token", o)
 			}
 		})
@@ -370,10 +356,10 @@ func TestSlackPace(t *testing.T) {
 func TestSlackPreviewIsWhatSendPosts(t *testing.T) {
 	t.Parallel()
 	srv := slacktest.NewServer(t, slacktest.WithoutRateLimit())
-	ch := slack.New(newClient(t), nil)
+	ch := slack.New(channeltest.NewClient(t), nil)
 	d := slack.Destination("preview", srv.NewWebhook("preview"))
 	for i := range render.Samples() {
-		n := notification(d, i)
+		n := channeltest.Sample(d, i)
 		pv, err := ch.Preview(n)
 		if err != nil {
 			t.Fatal(err)

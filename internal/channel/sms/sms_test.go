@@ -21,20 +21,6 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// newClient returns a short-timeout client whose idle connections close with the test, so
-// that the goroutine leak check stays quiet.
-func newClient(t testing.TB) *http.Client {
-	c := channel.NewHTTPClient(5 * time.Second)
-	t.Cleanup(c.CloseIdleConnections)
-	return c
-}
-
-// notification wraps sample i for d, as the delivery loop would.
-func notification(d channel.Destination, i int) channel.Notification {
-	ev := render.Samples()[i%len(render.Samples())]
-	return channel.Notification{DeliveryID: ev.ID + ":" + d.ID, Attempt: 1, Event: ev, Destination: d}
-}
-
 // destination is a destination of acct on srv texting to.
 func destination(srv *smstest.Server, acct smstest.Account, to ...string) channel.Destination {
 	return sms.Destination("phones", srv.URL, acct.SID, acct.AuthToken, acct.From, to...)
@@ -50,7 +36,7 @@ func TestSMSConformance(t *testing.T) {
 	)
 	channeltest.Run(t, channeltest.Harness{
 		New: func(t testing.TB, baseURL string, logger *slog.Logger) (channel.Channel, channel.Destination) {
-			ch, err := channel.Build(sms.Provider{}, channel.Deps{Client: newClient(t), Logger: logger})
+			ch, err := channel.Build(sms.Provider{}, channel.Deps{Client: channeltest.NewClient(t), Logger: logger})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,11 +57,11 @@ func TestSamplesDeliveredToFakeTwilio(t *testing.T) {
 	t.Parallel()
 	srv := smstest.NewServer(t, smstest.WithoutRateLimit())
 	acct := srv.NewAccount()
-	ch := sms.New(newClient(t), nil)
+	ch := sms.New(channeltest.NewClient(t), nil)
 	d := destination(srv, acct, "+14155550100")
 	samples := render.Samples()
 	for i, ev := range samples {
-		if o := ch.Send(t.Context(), notification(d, i)); o.Kind != channel.Delivered || o.StatusCode != http.StatusCreated {
+		if o := ch.Send(t.Context(), channeltest.Sample(d, i)); o.Kind != channel.Delivered || o.StatusCode != http.StatusCreated {
 			t.Errorf("%s: outcome = %+v, want delivered 201", ev.Type, o)
 		}
 	}
@@ -101,9 +87,9 @@ func TestSMSEveryRecipient(t *testing.T) {
 	t.Parallel()
 	srv := smstest.NewServer(t, smstest.WithoutRateLimit())
 	acct := srv.NewAccount()
-	ch := sms.New(newClient(t), nil)
+	ch := sms.New(channeltest.NewClient(t), nil)
 	to := []string{"+14155550100", "+14155550101", "+447700900123"}
-	if o := ch.Send(t.Context(), notification(destination(srv, acct, to...), 2)); o.Kind != channel.Delivered {
+	if o := ch.Send(t.Context(), channeltest.Sample(destination(srv, acct, to...), 2)); o.Kind != channel.Delivered {
 		t.Fatalf("outcome = %+v, want delivered", o)
 	}
 	msgs := srv.Messages()
@@ -124,9 +110,9 @@ func TestSMSRetryTextsOnlyThoseLeft(t *testing.T) {
 	t.Parallel()
 	srv := smstest.NewServer(t, smstest.WithoutRateLimit())
 	acct := srv.NewAccount()
-	ch := sms.New(newClient(t), nil)
+	ch := sms.New(channeltest.NewClient(t), nil)
 	to := []string{"+14155550100", "+14155550101", "+14155550102"}
-	n := notification(destination(srv, acct, to...), 4)
+	n := channeltest.Sample(destination(srv, acct, to...), 4)
 
 	// First attempt: the request for the first recipient meets a 503, and the send stops.
 	srv.Inject(smstest.Failure{To: to[0], Status: http.StatusServiceUnavailable, Code: smstest.CodeUnavailable, Message: "Service Unavailable"})
@@ -187,8 +173,8 @@ func TestSMSWithoutDeliveryID(t *testing.T) {
 	t.Parallel()
 	srv := smstest.NewServer(t, smstest.WithoutRateLimit())
 	acct := srv.NewAccount()
-	ch := sms.New(newClient(t), nil)
-	n := notification(destination(srv, acct, "+14155550100"), 0)
+	ch := sms.New(channeltest.NewClient(t), nil)
+	n := channeltest.Sample(destination(srv, acct, "+14155550100"), 0)
 	n.DeliveryID = ""
 	for range 2 {
 		if o := ch.Send(t.Context(), n); o.Kind != channel.Delivered {
@@ -209,10 +195,10 @@ func TestSMSRefusedRecipient(t *testing.T) {
 			t.Parallel()
 			srv := smstest.NewServer(t, smstest.WithoutRateLimit())
 			acct := srv.NewAccount()
-			ch := sms.New(newClient(t), nil)
+			ch := sms.New(channeltest.NewClient(t), nil)
 			to := []string{"+14155550100", "+14155550101", "+14155550102"}
 			srv.Refuse(to[1], code)
-			o := ch.Send(t.Context(), notification(destination(srv, acct, to...), 1))
+			o := ch.Send(t.Context(), channeltest.Sample(destination(srv, acct, to...), 1))
 			if o.Kind != channel.Permanent || o.StatusCode != http.StatusBadRequest {
 				t.Fatalf("outcome = %+v, want permanent 400", o)
 			}
@@ -237,9 +223,9 @@ func TestSMSAccountFailureStops(t *testing.T) {
 	t.Parallel()
 	srv := smstest.NewServer(t, smstest.WithoutRateLimit())
 	acct := srv.NewAccount()
-	ch := sms.New(newClient(t), nil)
+	ch := sms.New(channeltest.NewClient(t), nil)
 	d := sms.Destination("phones", srv.URL, acct.SID, "0123456789abcdef0123456789abcdef", acct.From, "+14155550100", "+14155550101")
-	o := ch.Send(t.Context(), notification(d, 0))
+	o := ch.Send(t.Context(), channeltest.Sample(d, 0))
 	if o.Kind != channel.Permanent || o.StatusCode != http.StatusUnauthorized || !strings.Contains(o.Reason, "Twilio error 20003") {
 		t.Fatalf("outcome = %+v, want permanent 401 with error 20003", o)
 	}
@@ -278,7 +264,7 @@ func TestSMSErrorCodes(t *testing.T) {
 	}
 	srv := smstest.NewServer(t, smstest.WithoutRateLimit())
 	acct := srv.NewAccount()
-	ch := sms.New(newClient(t), nil)
+	ch := sms.New(channeltest.NewClient(t), nil)
 	d := destination(srv, acct, "+14155550100")
 	for i, c := range cases {
 		t.Run(fmt.Sprintf("%d %d", c.status, c.code), func(t *testing.T) {
@@ -320,12 +306,12 @@ func TestSMSRateLimitedByFake(t *testing.T) {
 			}
 			srv := smstest.NewServer(t, opts...)
 			acct := srv.NewAccount()
-			ch := sms.New(newClient(t), nil, sms.WithPace(time.Second, 2))
+			ch := sms.New(channeltest.NewClient(t), nil, sms.WithPace(time.Second, 2))
 			d := destination(srv, acct, "+14155550100")
-			if o := ch.Send(t.Context(), notification(d, 0)); o.Kind != channel.Delivered {
+			if o := ch.Send(t.Context(), channeltest.Sample(d, 0)); o.Kind != channel.Delivered {
 				t.Fatalf("first send: %+v", o)
 			}
-			o := ch.Send(t.Context(), notification(d, 1))
+			o := ch.Send(t.Context(), channeltest.Sample(d, 1))
 			if o.Kind != channel.Retry || o.StatusCode != http.StatusTooManyRequests {
 				t.Fatalf("second send: %+v, want retry 429", o)
 			}
@@ -350,7 +336,7 @@ func TestSMSValidate(t *testing.T) {
 		token = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
 		from  = "+15005550006"
 	)
-	ch := sms.New(newClient(t), nil)
+	ch := sms.New(channeltest.NewClient(t), nil)
 	eleven := make([]string, 11)
 	for i := range eleven {
 		eleven[i] = fmt.Sprintf("+1415555%04d", i)
@@ -400,7 +386,7 @@ func TestSMSValidate(t *testing.T) {
 			if strings.Contains(err.Error(), token) {
 				t.Fatalf("error %q leaks the token", err)
 			}
-			if o := ch.Send(t.Context(), notification(d, 0)); o.Kind != channel.Permanent || strings.Contains(o.Reason, token) {
+			if o := ch.Send(t.Context(), channeltest.Sample(d, 0)); o.Kind != channel.Permanent || strings.Contains(o.Reason, token) {
 				t.Fatalf("Send to an invalid destination = %+v, want permanent without the token", o)
 			}
 		})
@@ -477,10 +463,10 @@ func TestSMSPreviewIsWhatSendPosts(t *testing.T) {
 	t.Parallel()
 	srv := smstest.NewServer(t, smstest.WithoutRateLimit())
 	acct := srv.NewAccount()
-	ch := sms.New(newClient(t), nil)
+	ch := sms.New(channeltest.NewClient(t), nil)
 	d := destination(srv, acct, "+14155550100")
 	for i := range render.Samples() {
-		n := notification(d, i)
+		n := channeltest.Sample(d, i)
 		pv, err := ch.Preview(n)
 		if err != nil {
 			t.Fatal(err)

@@ -23,20 +23,6 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// newClient returns a short-timeout client whose idle connections close with the test, so
-// that the goroutine leak check stays quiet.
-func newClient(t testing.TB) *http.Client {
-	c := channel.NewHTTPClient(5 * time.Second)
-	t.Cleanup(c.CloseIdleConnections)
-	return c
-}
-
-// notification wraps one sample event for d, as the delivery loop would.
-func notification(d channel.Destination, i int) channel.Notification {
-	ev := render.Samples()[i%len(render.Samples())]
-	return channel.Notification{DeliveryID: ev.ID + ":" + d.ID, Attempt: 1, Event: ev, Destination: d}
-}
-
 // workflowURL is a workflow URL on base, shaped as Power Automate's, signed with sig.
 func workflowURL(base, sig string) string {
 	return base + "/workflows/0a1b2c3d4e5f/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=" + sig
@@ -49,7 +35,7 @@ func TestTeamsConformance(t *testing.T) {
 	const sig = "Xk3vQpL0sigNATURE0123456789abcdefGHIJKLmnop"
 	channeltest.Run(t, channeltest.Harness{
 		New: func(t testing.TB, baseURL string, logger *slog.Logger) (channel.Channel, channel.Destination) {
-			ch, err := channel.Build(teams.Provider{}, channel.Deps{Client: newClient(t), Logger: logger})
+			ch, err := channel.Build(teams.Provider{}, channel.Deps{Client: channeltest.NewClient(t), Logger: logger})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -77,11 +63,11 @@ func TestTeamsConformance(t *testing.T) {
 func TestSamplesDeliveredToFakeTeams(t *testing.T) {
 	t.Parallel()
 	srv := teamstest.NewServer(t, teamstest.WithoutRateLimit())
-	ch := teams.New(newClient(t), nil)
+	ch := teams.New(channeltest.NewClient(t), nil)
 	d := teams.Destination("alerts", srv.NewWorkflow("alerts"))
 	samples := render.Samples()
 	for i, ev := range samples {
-		if o := ch.Send(t.Context(), notification(d, i)); o.Kind != channel.Delivered || o.StatusCode != http.StatusAccepted {
+		if o := ch.Send(t.Context(), channeltest.Sample(d, i)); o.Kind != channel.Delivered || o.StatusCode != http.StatusAccepted {
 			t.Errorf("%s: outcome = %+v, want delivered 202", ev.Type, o)
 		}
 	}
@@ -126,12 +112,12 @@ func TestTeamsErrors(t *testing.T) {
 		{504, "GatewayTimeout", "The gateway did not receive a response in time.", "", channel.Retry},
 	}
 	srv := teamstest.NewServer(t, teamstest.WithoutRateLimit())
-	ch := teams.New(newClient(t), nil)
+	ch := teams.New(channeltest.NewClient(t), nil)
 	d := teams.Destination("codes", srv.NewWorkflow("codes"))
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%d %s", c.status, c.code), func(t *testing.T) {
 			srv.Inject(teamstest.Failure{Status: c.status, Code: c.code, Message: c.message, Body: c.body})
-			o := ch.Send(t.Context(), notification(d, 0))
+			o := ch.Send(t.Context(), channeltest.Sample(d, 0))
 			if o.Kind != c.want || o.StatusCode != c.status {
 				t.Fatalf("outcome = %+v, want %s with status %d", o, c.want, c.status)
 			}
@@ -158,12 +144,12 @@ func TestTeamsErrors(t *testing.T) {
 func TestTeamsReasonMasksEchoedSignature(t *testing.T) {
 	t.Parallel()
 	srv := teamstest.NewServer(t, teamstest.WithoutRateLimit())
-	ch := teams.New(newClient(t), nil)
+	ch := teams.New(channeltest.NewClient(t), nil)
 	u := srv.NewWorkflow("echo")
 	d := teams.Destination("echo", u)
 	sig := mustQuery(t, u).Get("sig")
 	srv.Inject(teamstest.Failure{Status: 400, Code: "BadRequest", Message: strings.Repeat("x", 180) + " sig=" + sig + " for " + u})
-	o := ch.Send(t.Context(), notification(d, 0))
+	o := ch.Send(t.Context(), channeltest.Sample(d, 0))
 	if o.Kind != channel.Permanent || strings.Contains(o.Reason, sig[:10]) {
 		t.Fatalf("outcome = %+v, want permanent without the signature", o)
 	}
@@ -185,12 +171,12 @@ func TestTeamsRateLimited(t *testing.T) {
 	t.Run("fake's own limit", func(t *testing.T) {
 		t.Parallel()
 		srv := teamstest.NewServer(t, teamstest.WithRateLimit(time.Hour, 1))
-		ch := teams.New(newClient(t), nil)
+		ch := teams.New(channeltest.NewClient(t), nil)
 		d := teams.Destination("busy", srv.NewWorkflow("busy"))
-		if o := ch.Send(t.Context(), notification(d, 0)); o.Kind != channel.Delivered {
+		if o := ch.Send(t.Context(), channeltest.Sample(d, 0)); o.Kind != channel.Delivered {
 			t.Fatalf("first send: %+v, want delivered", o)
 		}
-		o := ch.Send(t.Context(), notification(d, 1))
+		o := ch.Send(t.Context(), channeltest.Sample(d, 1))
 		if o.Kind != channel.Retry || o.StatusCode != http.StatusTooManyRequests {
 			t.Fatalf("second send: %+v, want retry 429", o)
 		}
@@ -204,14 +190,14 @@ func TestTeamsRateLimited(t *testing.T) {
 	t.Run("injected Retry-After", func(t *testing.T) {
 		t.Parallel()
 		srv := teamstest.NewServer(t, teamstest.WithoutRateLimit())
-		ch := teams.New(newClient(t), nil)
+		ch := teams.New(channeltest.NewClient(t), nil)
 		d := teams.Destination("busy", srv.NewWorkflow("busy"))
 		srv.Inject(teamstest.Failure{Status: http.StatusTooManyRequests, Code: teamstest.CodeThrottled, Message: "slow down", RetryAfter: "7"})
-		o := ch.Send(t.Context(), notification(d, 0))
+		o := ch.Send(t.Context(), channeltest.Sample(d, 0))
 		if o.Kind != channel.Retry || o.RetryAfter != 7*time.Second || o.Pause != 7*time.Second {
 			t.Fatalf("outcome = %+v, want retry after 7s with a 7s pause", o)
 		}
-		if o := ch.Send(t.Context(), notification(d, 0)); o.Kind != channel.Delivered {
+		if o := ch.Send(t.Context(), channeltest.Sample(d, 0)); o.Kind != channel.Delivered {
 			t.Fatalf("after the 429: %+v, want delivered", o)
 		}
 	})
@@ -222,7 +208,7 @@ func TestTeamsRateLimited(t *testing.T) {
 func TestTeamsWorkflowLifecycle(t *testing.T) {
 	t.Parallel()
 	srv := teamstest.NewServer(t, teamstest.WithoutRateLimit())
-	ch := teams.New(newClient(t), nil)
+	ch := teams.New(channeltest.NewClient(t), nil)
 	good := srv.NewWorkflow("ops")
 	withQuery := func(u string, edit func(url.Values)) string {
 		p, _ := url.Parse(u)
@@ -248,12 +234,12 @@ func TestTeamsWorkflowLifecycle(t *testing.T) {
 		{"no api-version", func() string { return withQuery(good, func(q url.Values) { q.Del("api-version") }) }, 400, teamstest.CodeMissingAPIVersion},
 	}
 	for _, c := range cases {
-		o := ch.Send(t.Context(), notification(teams.Destination("x", c.url()), 0))
+		o := ch.Send(t.Context(), channeltest.Sample(teams.Destination("x", c.url()), 0))
 		if o.Kind != channel.Permanent || o.StatusCode != c.status || !strings.Contains(o.Reason, c.code) {
 			t.Errorf("%s: outcome = %+v, want permanent %d %s", c.name, o, c.status, c.code)
 		}
 	}
-	if o := ch.Send(t.Context(), notification(teams.Destination("ops", good), 0)); o.Kind != channel.Delivered {
+	if o := ch.Send(t.Context(), channeltest.Sample(teams.Destination("ops", good), 0)); o.Kind != channel.Delivered {
 		t.Fatalf("good workflow: %+v", o)
 	}
 	if got := len(srv.Rejected()); got != len(cases) {
@@ -364,7 +350,7 @@ func jsonString(s string) string {
 func TestTeamsValidate(t *testing.T) {
 	t.Parallel()
 	const sig = "abcdefABCDEF0123456789xyzSIGNATURE"
-	ch := teams.New(newClient(t), nil)
+	ch := teams.New(channeltest.NewClient(t), nil)
 	cases := []struct {
 		name  string
 		url   string
@@ -405,7 +391,7 @@ func TestTeamsValidate(t *testing.T) {
 			if strings.Contains(err.Error(), sig) {
 				t.Fatalf("error %q leaks the signature", err)
 			}
-			if o := ch.Send(t.Context(), notification(d, 0)); o.Kind != channel.Permanent || strings.Contains(o.Reason, sig) {
+			if o := ch.Send(t.Context(), channeltest.Sample(d, 0)); o.Kind != channel.Permanent || strings.Contains(o.Reason, sig) {
 				t.Fatalf("Send to an invalid destination = %+v, want permanent without the signature", o)
 			}
 		})
@@ -445,10 +431,10 @@ func TestTeamsPace(t *testing.T) {
 func TestTeamsPreviewIsWhatSendPosts(t *testing.T) {
 	t.Parallel()
 	srv := teamstest.NewServer(t, teamstest.WithoutRateLimit())
-	ch := teams.New(newClient(t), nil)
+	ch := teams.New(channeltest.NewClient(t), nil)
 	d := teams.Destination("preview", srv.NewWorkflow("preview"))
 	for i := range render.Samples() {
-		n := notification(d, i)
+		n := channeltest.Sample(d, i)
 		pv, err := ch.Preview(n)
 		if err != nil {
 			t.Fatal(err)

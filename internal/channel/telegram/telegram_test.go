@@ -22,26 +22,12 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// newClient returns a short-timeout client whose idle connections close with the test, so
-// that the goroutine leak check stays quiet.
-func newClient(t testing.TB) *http.Client {
-	c := channel.NewHTTPClient(5 * time.Second)
-	t.Cleanup(c.CloseIdleConnections)
-	return c
-}
-
-// notification wraps one sample event for d, as the delivery loop would.
-func notification(d channel.Destination, i int) channel.Notification {
-	ev := render.Samples()[i%len(render.Samples())]
-	return channel.Notification{DeliveryID: ev.ID + ":" + d.ID, Attempt: 1, Event: ev, Destination: d}
-}
-
 // setup starts a fake Bot API without rate limits, with one bot and one supergroup, and
 // returns it with a channel and a destination posting there.
 func setup(t *testing.T, opts ...telegramtest.Option) (*telegramtest.Server, *telegram.Channel, channel.Destination) {
 	t.Helper()
 	srv := telegramtest.NewServer(t, append([]telegramtest.Option{telegramtest.WithoutRateLimit()}, opts...)...)
-	return srv, telegram.New(newClient(t), nil), telegram.Destination("ops", srv.URL, srv.NewBot(), srv.NewChat(telegramtest.Supergroup))
+	return srv, telegram.New(channeltest.NewClient(t), nil), telegram.Destination("ops", srv.URL, srv.NewBot(), srv.NewChat(telegramtest.Supergroup))
 }
 
 // TestTelegramConformance runs the suite every channel runs, with telegramtest's checks as
@@ -52,7 +38,7 @@ func TestTelegramConformance(t *testing.T) {
 	const token = "7301234567:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 	channeltest.Run(t, channeltest.Harness{
 		New: func(t testing.TB, baseURL string, logger *slog.Logger) (channel.Channel, channel.Destination) {
-			ch, err := channel.Build(telegram.Provider{}, channel.Deps{Client: newClient(t), Logger: logger})
+			ch, err := channel.Build(telegram.Provider{}, channel.Deps{Client: channeltest.NewClient(t), Logger: logger})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,7 +66,7 @@ func TestSamplesDeliveredToFakeTelegram(t *testing.T) {
 	srv, ch, d := setup(t)
 	samples := render.Samples()
 	for i, ev := range samples {
-		if o := ch.Send(t.Context(), notification(d, i)); o.Kind != channel.Delivered || o.StatusCode != http.StatusOK {
+		if o := ch.Send(t.Context(), channeltest.Sample(d, i)); o.Kind != channel.Delivered || o.StatusCode != http.StatusOK {
 			t.Errorf("%s: outcome = %+v, want delivered 200", ev.Type, o)
 		}
 	}
@@ -127,7 +113,7 @@ func TestTelegramErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%d %s", c.code, c.description), func(t *testing.T) {
 			srv.Inject(telegramtest.Failure{Code: c.code, Description: c.description, Raw: c.raw})
-			o := ch.Send(t.Context(), notification(d, 0))
+			o := ch.Send(t.Context(), channeltest.Sample(d, 0))
 			if o.Kind != c.want || o.StatusCode != c.code {
 				t.Fatalf("outcome = %+v, want %s with status %d", o, c.want, c.code)
 			}
@@ -153,12 +139,12 @@ func TestTelegramRateLimited(t *testing.T) {
 	t.Run("fake's own limit", func(t *testing.T) {
 		t.Parallel()
 		srv := telegramtest.NewServer(t, telegramtest.WithRateLimit(time.Hour, 1))
-		ch := telegram.New(newClient(t), nil)
+		ch := telegram.New(channeltest.NewClient(t), nil)
 		d := telegram.Destination("busy", srv.URL, srv.NewBot(), srv.NewChat(telegramtest.Private))
-		if o := ch.Send(t.Context(), notification(d, 0)); o.Kind != channel.Delivered {
+		if o := ch.Send(t.Context(), channeltest.Sample(d, 0)); o.Kind != channel.Delivered {
 			t.Fatalf("first send: %+v, want delivered", o)
 		}
-		o := ch.Send(t.Context(), notification(d, 1))
+		o := ch.Send(t.Context(), channeltest.Sample(d, 1))
 		if o.Kind != channel.Retry || o.StatusCode != http.StatusTooManyRequests {
 			t.Fatalf("second send: %+v, want retry 429", o)
 		}
@@ -170,11 +156,11 @@ func TestTelegramRateLimited(t *testing.T) {
 		t.Parallel()
 		srv, ch, d := setup(t)
 		srv.Inject(telegramtest.Failure{Code: 429, Description: "Too Many Requests: retry after 7", RetryAfter: 7})
-		o := ch.Send(t.Context(), notification(d, 0))
+		o := ch.Send(t.Context(), channeltest.Sample(d, 0))
 		if o.Kind != channel.Retry || o.RetryAfter != 7*time.Second || o.Pause != 7*time.Second {
 			t.Fatalf("outcome = %+v, want retry after 7s with a 7s pause", o)
 		}
-		if o := ch.Send(t.Context(), notification(d, 0)); o.Kind != channel.Delivered {
+		if o := ch.Send(t.Context(), channeltest.Sample(d, 0)); o.Kind != channel.Delivered {
 			t.Fatalf("after the 429: %+v, want delivered", o)
 		}
 	})
@@ -219,7 +205,7 @@ func TestTelegramChatLifecycle(t *testing.T) {
 		}, 404, "Not Found"},
 	}
 	for _, c := range cases {
-		o := ch.Send(t.Context(), notification(c.dest(), 0))
+		o := ch.Send(t.Context(), channeltest.Sample(c.dest(), 0))
 		if o.Kind != channel.Permanent || o.StatusCode != c.code || !strings.Contains(o.Reason, c.want) {
 			t.Errorf("%s: outcome = %+v, want permanent %d %q", c.name, o, c.code, c.want)
 		}
@@ -230,16 +216,16 @@ func TestTelegramChatLifecycle(t *testing.T) {
 	t.Run("migrated group", func(t *testing.T) {
 		old := srv.NewChat(telegramtest.Group)
 		newID := srv.MigrateChat(old)
-		o := ch.Send(t.Context(), notification(telegram.Destination("x", srv.URL, cfg.BotToken, old), 0))
+		o := ch.Send(t.Context(), channeltest.Sample(telegram.Destination("x", srv.URL, cfg.BotToken, old), 0))
 		if o.Kind != channel.Permanent || o.StatusCode != 400 || !strings.Contains(o.Reason, "chat_id to "+newID) {
 			t.Fatalf("outcome = %+v, want permanent naming the new chat id %s", o, newID)
 		}
-		if o := ch.Send(t.Context(), notification(telegram.Destination("x", srv.URL, cfg.BotToken, newID), 0)); o.Kind != channel.Delivered {
+		if o := ch.Send(t.Context(), channeltest.Sample(telegram.Destination("x", srv.URL, cfg.BotToken, newID), 0)); o.Kind != channel.Delivered {
 			t.Fatalf("to the new chat id: %+v", o)
 		}
 	})
 	for _, d := range []channel.Destination{good, telegram.Destination("alerts", srv.URL, cfg.BotToken, "@herald_alerts")} {
-		if o := ch.Send(t.Context(), notification(d, 0)); o.Kind != channel.Delivered {
+		if o := ch.Send(t.Context(), channeltest.Sample(d, 0)); o.Kind != channel.Delivered {
 			t.Fatalf("good destination %s: %+v", d, o)
 		}
 	}
@@ -343,7 +329,7 @@ func jsonString(s string) string {
 func TestTelegramValidate(t *testing.T) {
 	t.Parallel()
 	const token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
-	ch := telegram.New(newClient(t), nil)
+	ch := telegram.New(channeltest.NewClient(t), nil)
 	cases := []struct {
 		name, api, token, chat, field string
 	}{
@@ -382,7 +368,7 @@ func TestTelegramValidate(t *testing.T) {
 			if c.token != "" && strings.Contains(err.Error(), c.token) {
 				t.Fatalf("error %q leaks the token", err)
 			}
-			if o := ch.Send(t.Context(), notification(d, 0)); o.Kind != channel.Permanent || (c.token != "" && strings.Contains(o.Reason, c.token)) {
+			if o := ch.Send(t.Context(), channeltest.Sample(d, 0)); o.Kind != channel.Permanent || (c.token != "" && strings.Contains(o.Reason, c.token)) {
 				t.Fatalf("Send to an invalid destination = %+v, want permanent without the token", o)
 			}
 		})
@@ -400,12 +386,12 @@ func TestTelegramNetworkErrorHidesToken(t *testing.T) {
 	const token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 	d := telegram.Destination("d", "http://127.0.0.1:1", token, "-100")
 	for name, client := range map[string]*http.Client{
-		"connection refused": newClient(t),
+		"connection refused": channeltest.NewClient(t),
 		"error quoting the URL": {Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
 			return nil, fmt.Errorf("proxy refused %s (%s)", r.URL, r.URL.Path)
 		})},
 	} {
-		o := telegram.New(client, nil).Send(t.Context(), notification(d, 0))
+		o := telegram.New(client, nil).Send(t.Context(), channeltest.Sample(d, 0))
 		if o.Kind != channel.Retry || strings.Contains(o.Reason, "AAHdqTcvCH1v") || strings.Contains(o.Reason, "123456789:") {
 			t.Errorf("%s: outcome = %+v, want a retry whose reason masks the token", name, o)
 		}
@@ -449,7 +435,7 @@ func TestTelegramPreviewIsWhatSendPosts(t *testing.T) {
 	t.Parallel()
 	srv, ch, d := setup(t)
 	for i := range render.Samples() {
-		n := notification(d, i)
+		n := channeltest.Sample(d, i)
 		pv, err := ch.Preview(n)
 		if err != nil {
 			t.Fatal(err)
