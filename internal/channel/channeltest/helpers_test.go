@@ -153,3 +153,19 @@ func TestHostileEventIsValid(t *testing.T) {
 		t.Errorf("types %v, longest data %d bytes; want every type and 10 kB", types, longest)
 	}
 }
+
+func TestFuzzEventAndGrow(t *testing.T) {
+	t.Parallel()
+	ev := channeltest.FuzzEvent(t, "card declined", "acme", "v", 2, 3)
+	if ev.Type != "payment.failed" || !strings.Contains(string(ev.Data), `"reason":"card declined"`) {
+		t.Errorf("even nfields: %s %s", ev.Type, ev.Data)
+	}
+	ev = channeltest.FuzzEvent(t, "", "k", "vv", 5, 20_000)
+	var data map[string]string
+	if err := json.Unmarshal(ev.Data, &data); err != nil || ev.Type != "order.shipped" || len(data) != 5 || data["k0"] != "vv" || data["k2"] != "vvvvvv" {
+		t.Errorf("odd nfields: %s %s (%v)", ev.Type, ev.Data, err)
+	}
+	if g := channeltest.Grow("abc", 10); len(g) < 10 || strings.Trim(g, "abc") != "" || channeltest.Grow("", 10) != "" {
+		t.Errorf("Grow(abc, 10) = %q", g)
+	}
+}

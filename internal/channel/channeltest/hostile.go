@@ -129,3 +129,38 @@ func HostileEvent(t testing.TB, r *rand.Rand) *sdk.Event {
 	}
 	return ev
 }
+
+// FuzzEvent returns the event a fuzz target's arguments describe: for an even nfields, a
+// payment.failed event whose reason and tenant_id are reason and key; for an odd one, a
+// custom event of nfields fields named key0, key1, … whose values repeat value, up to about
+// 20 kB each (grow, bounded, sets how fast they grow). It skips the test when sdk refuses the
+// event.
+func FuzzEvent(t testing.TB, reason, key, value string, nfields uint8, grow int) *sdk.Event {
+	t.Helper()
+	grow = max(1, min(grow, 20_000)/max(len(value), 1))
+	data := map[string]any{"reason": reason, "tenant_id": key}
+	typ := "payment.failed"
+	if nfields%2 == 1 {
+		typ = "order.shipped"
+		custom := map[string]any{}
+		for i := range int(nfields) {
+			custom[fmt.Sprintf("%s%d", key, i)] = strings.Repeat(value, 1+i%grow)
+		}
+		data = custom
+	}
+	raw, _ := json.Marshal(data)
+	ev, err := sdk.New(typ, "acme", json.RawMessage(raw), sdk.WithID("01JFUZZ"), sdk.WithSource("fuzz"), sdk.WithTime(render.SampleTime))
+	if err != nil {
+		t.Skip(err)
+	}
+	return ev
+}
+
+// Grow repeats s until it is at least n bytes long, so that a fuzz target's short inputs
+// reach a channel's limits; an empty s stays empty.
+func Grow(s string, n int) string {
+	if s == "" {
+		return s
+	}
+	return strings.Repeat(s, n/len(s)+1)
+}

@@ -1,9 +1,7 @@
 package teams
 
 import (
-	"encoding/json"
 	"flag"
-	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -267,24 +265,7 @@ func FuzzCard(f *testing.F) {
 	f.Add("\xff<b>", "", "\\", uint8(200), 9000)
 	ch := New(nil, defaultTemplates())
 	f.Fuzz(func(t *testing.T, reason, key, value string, nfields uint8, grow int) {
-		grow = max(1, min(grow, 20_000)/max(len(value), 1))
-		data := map[string]any{"reason": reason, "tenant_id": key}
-		if nfields%2 == 1 {
-			custom := map[string]any{}
-			for i := range int(nfields) {
-				custom[fmt.Sprintf("%s%d", key, i)] = strings.Repeat(value, 1+i%grow)
-			}
-			data = custom
-		}
-		raw, _ := json.Marshal(data)
-		typ := "payment.failed"
-		if nfields%2 == 1 {
-			typ = "order.shipped"
-		}
-		ev, err := sdk.New(typ, "acme", json.RawMessage(raw), sdk.WithID("01JFUZZ"), sdk.WithSource("fuzz"), sdk.WithTime(render.SampleTime))
-		if err != nil {
-			t.Skip(err)
-		}
+		ev := channeltest.FuzzEvent(t, reason, key, value, nfields, grow)
 		body, _, err := ch.message(channel.Notification{Event: ev})
 		if err != nil {
 			t.Fatal(err)

@@ -1,18 +1,14 @@
 package telegram
 
 import (
-	"bytes"
-	"encoding/json"
 	"flag"
-	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/channel/channeltest"
 	"github.com/heraldhq/herald/internal/channel/telegram/telegramtest"
 	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/sdk"
@@ -64,94 +60,10 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkBody(t, pv.Body)
-			var compact bytes.Buffer
-			if err := json.Compact(&compact, pv.Body); err != nil || !bytes.Equal(compact.Bytes(), pv.Body) {
-				t.Fatalf("body is not compact JSON (%v)", err)
-			}
-			var got bytes.Buffer
-			if err := json.Indent(&got, pv.Body, "", "  "); err != nil {
-				t.Fatal(err)
-			}
-			got.WriteByte('\n')
-			path := filepath.Join("testdata", "golden", ev.Type+".json")
-			if *update {
-				if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/channel/telegram -update)", err)
-			}
-			if !bytes.Equal(got.Bytes(), want) {
-				t.Errorf("payload differs from %s (run with -update if the change is intended):\ngot:\n%s\nwant:\n%s", path, got.Bytes(), want)
-			}
+			channeltest.CheckCompactJSON(t, pv.Body)
+			channeltest.GoldenJSON(t, filepath.Join("testdata", "golden", ev.Type+".json"), pv.Body, *update)
 		})
 	}
-}
-
-// hostile are pieces of text chosen to break a message: the markup of every channel
-// (Telegram HTML, Slack mrkdwn, Discord and Teams markdown), entities, mentions, multibyte
-// letters, emoji and ZWJ sequences, right-to-left text and overrides, control characters and
-// invalid UTF-8.
-var hostile = []string{
-	"a", "é", "日本", "🔥", "👩‍👩‍👧", "مرحبا بالعالم", "שלום", "\u202e", "\u200f", "&amp;", "&lt;", "&#39;", "&#128293;", "&nbsp;",
-	"&", "<", ">", "\"", "'", "<b>", "</b>", "<i>x</i>", "<a href=\"https://evil.example\">x</a>", "<tg-spoiler>", "<pre>",
-	"</code>", "<blockquote>", "<span class=\"tg-spoiler\">", "<script>", "*bold*", "**strong**", "_x_", "`code`", "```",
-	"[x](https://evil.example)", "@everyone", "@here", "<!channel>", "<@U024BE7LH>", "{{DATE(x)}}", "\\", "\n", " ", "\t",
-	"\x00", "\x7f", "\xff", "\u2028", "\u200d", "\ufe0f",
-}
-
-func hostileText(r *rand.Rand, n int) string {
-	var b strings.Builder
-	for range n {
-		b.WriteString(hostile[r.IntN(len(hostile))])
-	}
-	return b.String()
-}
-
-// hostileEvent returns an event of a random type whose data is made of hostile text: some
-// strings 10 kB long, up to 40 fields for a custom type.
-func hostileEvent(t testing.TB, r *rand.Rand) *sdk.Event {
-	t.Helper()
-	text := func() string {
-		if r.IntN(4) == 0 {
-			return hostileText(r, 1+r.IntN(3000))
-		}
-		return hostileText(r, 1+r.IntN(6))
-	}
-	var data any
-	typ := []string{"payment.failed", "node.health_degraded", "tenant.created", "node.launched", "order.shipped", "order.shipped"}[r.IntN(6)]
-	switch typ {
-	case "payment.failed":
-		data = map[string]any{"tenant_id": text(), "reason": text(), "amount": r.Float64() * 1e6}
-	case "node.health_degraded":
-		var issues []string
-		for range r.IntN(40) {
-			issues = append(issues, text())
-		}
-		data = map[string]any{"node_id": text(), "health_score": r.Float64(), "issues": issues}
-	case "tenant.created":
-		data = map[string]any{"name": text(), "email": text(), "billing_plan": text()}
-	case "node.launched":
-		data = map[string]any{"node_id": text(), "provider": text(), "region": text(), "gpu_type": text(), "gpu_count": 8, "model": text()}
-	default:
-		m := map[string]any{}
-		for range r.IntN(41) {
-			m[hostileText(r, 1+r.IntN(4))] = text()
-		}
-		data = m
-	}
-	raw, err := json.Marshal(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev, err := sdk.New(typ, "acme", json.RawMessage(raw), sdk.WithID(fmt.Sprintf("01JHOSTILE%d", r.Int64N(1e15))),
-		sdk.WithSource(text()), sdk.WithTime(render.SampleTime))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ev
 }
 
 // TestHostileEventsProperty renders many random events with hostile data through the
@@ -166,7 +78,7 @@ func TestHostileEventsProperty(t *testing.T) {
 	}
 	ch := New(nil, defaultTemplates())
 	for range runs {
-		ev := hostileEvent(t, r)
+		ev := channeltest.HostileEvent(t, r)
 		body, _, err := ch.message(channel.Notification{Event: ev}, "-1001234567890")
 		if err != nil {
 			t.Fatal(err)
@@ -206,25 +118,6 @@ func TestEventDataStaysText(t *testing.T) {
 	}
 }
 
-// bigMessage returns a message whose every text is made of hostile pieces, markup included,
-// as a template might write them, stressing the limits.
-func bigMessage(r *rand.Rand, scale int) *render.Message {
-	size := func() int { return r.IntN(scale) }
-	m := &render.Message{
-		Channel: Name, Type: hostileText(r, 3), Severity: []sdk.Severity{"", sdk.SeverityInfo, sdk.SeverityWarning, sdk.SeverityCritical}[r.IntN(4)],
-		Title: hostileText(r, size()), Summary: hostileText(r, size()*4), Footer: hostileText(r, size()), Text: hostileText(r, size()),
-		Time: time.Unix(r.Int64N(4_000_000_000), 0),
-	}
-	for i := range r.IntN(60) {
-		value := hostileText(r, r.IntN(8))
-		if i%8 == 0 {
-			value = hostileText(r, size()*2)
-		}
-		m.Fields = append(m.Fields, render.Field{Name: hostileText(r, r.IntN(scale/8+1)), Value: value})
-	}
-	return m
-}
-
 // TestPayloadLimitsProperty lays out many random huge messages, whatever markup they hold,
 // and checks that every text is one Telegram parses, within 4096 characters.
 func TestPayloadLimitsProperty(t *testing.T) {
@@ -236,7 +129,7 @@ func TestPayloadLimitsProperty(t *testing.T) {
 	}
 	for i := range runs {
 		scale := []int{3, 40, 400, 3000}[i%4]
-		checkText(t, buildText(bigMessage(r, scale)), maxTextLen)
+		checkText(t, buildText(channeltest.BigMessage(r, Name, scale)), maxTextLen)
 	}
 }
 
@@ -355,7 +248,7 @@ func TestTruncate(t *testing.T) {
 // FuzzSanitizeTruncate checks that any text whatsoever, sanitized and cut, is one Telegram
 // parses within the length it was cut to.
 func FuzzSanitizeTruncate(f *testing.F) {
-	for _, s := range hostile {
+	for _, s := range channeltest.Hostile {
 		f.Add(s, uint16(10))
 	}
 	f.Add(`<pre><code class="language-go">x</code></pre><b>a<i>b</i></b>`, uint16(3))
@@ -371,22 +264,7 @@ func FuzzMessage(f *testing.F) {
 	f.Add("\xff&", "", "</i>", uint8(200), 9000)
 	ch := New(nil, defaultTemplates())
 	f.Fuzz(func(t *testing.T, reason, key, value string, nfields uint8, grow int) {
-		grow = max(1, min(grow, 20_000)/max(len(value), 1))
-		data := map[string]any{"reason": reason, "tenant_id": key}
-		typ := "payment.failed"
-		if nfields%2 == 1 {
-			typ = "order.shipped"
-			custom := map[string]any{}
-			for i := range int(nfields) {
-				custom[fmt.Sprintf("%s%d", key, i)] = strings.Repeat(value, 1+i%grow)
-			}
-			data = custom
-		}
-		raw, _ := json.Marshal(data)
-		ev, err := sdk.New(typ, "acme", json.RawMessage(raw), sdk.WithID("01JFUZZ"), sdk.WithSource("fuzz"), sdk.WithTime(render.SampleTime))
-		if err != nil {
-			t.Skip(err)
-		}
+		ev := channeltest.FuzzEvent(t, reason, key, value, nfields, grow)
 		body, _, err := ch.message(channel.Notification{Event: ev}, "-100")
 		if err != nil {
 			t.Fatal(err)
