@@ -164,6 +164,9 @@ func sequenceAt(s string) int {
 	}
 	inner := s[1:end]
 	target, label, hasLabel := strings.Cut(inner, "|")
+	if target == "" {
+		return 0 // "<|label>" names nothing
+	}
 	ok := false
 	switch target[0] {
 	case '#', '@':
