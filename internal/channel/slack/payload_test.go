@@ -1,11 +1,8 @@
 package slack
 
 import (
-	"bytes"
-	"encoding/json"
 	"flag"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/channel/channeltest"
 	"github.com/heraldhq/herald/internal/channel/slack/slacktest"
 	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/sdk"
@@ -60,62 +58,10 @@ func TestGolden(t *testing.T) {
 			}
 			// The body is compact JSON; compare its indented form, which is equal exactly
 			// when the bodies are.
-			var compact bytes.Buffer
-			if err := json.Compact(&compact, pv.Body); err != nil || !bytes.Equal(compact.Bytes(), pv.Body) {
-				t.Fatalf("body is not compact JSON (%v)", err)
-			}
-			var got bytes.Buffer
-			if err := json.Indent(&got, pv.Body, "", "  "); err != nil {
-				t.Fatal(err)
-			}
-			got.WriteByte('\n')
-			path := filepath.Join("testdata", "golden", ev.Type+".json")
-			if *update {
-				if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/channel/slack -update)", err)
-			}
-			if !bytes.Equal(got.Bytes(), want) {
-				t.Errorf("payload differs from %s (run with -update if the change is intended):\ngot:\n%s\nwant:\n%s", path, got.Bytes(), want)
-			}
+			channeltest.CheckCompactJSON(t, pv.Body)
+			channeltest.GoldenJSON(t, filepath.Join("testdata", "golden", ev.Type+".json"), pv.Body, *update)
 		})
 	}
-}
-
-// bigMessage returns a message whose every text is made of pieces chosen to stress the
-// limits: multibyte letters, emoji (two UTF-16 units each) and ZWJ sequences, entities,
-// links, dates, mrkdwn markers, code, control characters and invalid UTF-8.
-func bigMessage(r *rand.Rand, scale int) *render.Message {
-	pieces := []string{
-		"a", "é", "日本", "🔥", "👩‍👩‍👧", "&amp;", "&lt;", "&gt;", "&", "<", ">", "<https://example.com/a_b?x=1&y=2|link>",
-		"<@U024BE7LH>", "<!here>", "<!date^1700000000^{date}|fallback>", "*", "_", "~", "`", "```", "\n", " ",
-		"\t", "\x00", "\x7f", "\xff", "\u2028", "**bold**", "_it_", "<not a link>", "&#39;", "\u200d", "\ufe0f",
-	}
-	text := func(n int) string {
-		var b strings.Builder
-		for range n {
-			b.WriteString(pieces[r.IntN(len(pieces))])
-		}
-		return b.String()
-	}
-	size := func() int { return r.IntN(scale) }
-	m := &render.Message{
-		Channel: "slack", Type: text(3), Severity: []sdk.Severity{"", sdk.SeverityInfo, sdk.SeverityWarning, sdk.SeverityCritical}[r.IntN(4)],
-		Title: text(size()), Summary: text(size() * 4), Footer: text(size()), Text: text(size() * 8),
-		Time: time.Unix(r.Int64N(4_000_000_000), 0),
-	}
-	for i := range r.IntN(60) {
-		value := text(r.IntN(8))
-		if i%8 == 0 {
-			value = text(size() * 2) // some values overflow, most stay short
-		}
-		m.Fields = append(m.Fields, render.Field{Name: text(r.IntN(scale/8 + 1)), Value: value, Inline: r.IntN(2) == 0})
-	}
-	return m
 }
 
 // TestPayloadLimitsProperty builds payloads from many random huge messages and checks every
@@ -129,7 +75,7 @@ func TestPayloadLimitsProperty(t *testing.T) {
 	}
 	for i := range runs {
 		scale := []int{3, 40, 400, 1500}[i%4]
-		checkPayload(t, buildPayload(bigMessage(r, scale)))
+		checkPayload(t, buildPayload(channeltest.BigMessage(r, Name, scale)))
 	}
 }
 
@@ -244,6 +190,7 @@ func TestEscape(t *testing.T) {
 		"> quote\nx > y":            "> quote\nx &gt; y",
 		"<!date^1^{date}>":          "&lt;!date^1^{date}&gt;",
 		"<javascript :x>":           "&lt;javascript :x&gt;",
+		"<|label> <|>":              "&lt;|label&gt; &lt;|&gt;",
 	}
 	for in, want := range mrk {
 		if got := escapeMrkdwn(in); got != want {
@@ -275,12 +222,7 @@ func FuzzPayload(f *testing.F) {
 	f.Add("&amp;<>", "<https://x|y> *a _b ```c", "*", "`", "<!date^1^x|y>", "\xff", uint8(200), int64(-1))
 	f.Fuzz(func(t *testing.T, title, summary, name, value, footer, text string, nfields uint8, unix int64) {
 		// Grow the inputs so that the limits come into play.
-		grow := func(s string, n int) string {
-			if s == "" {
-				return s
-			}
-			return strings.Repeat(s, n/len(s)+1)
-		}
+		grow := channeltest.Grow
 		m := &render.Message{
 			Title: grow(title, 200), Summary: grow(summary, 3500), Footer: footer, Text: text,
 			Severity: sdk.SeverityCritical, Time: time.Unix(unix%(1<<40), 0),
