@@ -1,17 +1,16 @@
 package pagerduty
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/channel/channeltest"
 	"github.com/heraldhq/herald/internal/channel/pagerduty/pagerdutytest"
 	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/sdk"
@@ -49,24 +48,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkEvent(t, body)
-			var got bytes.Buffer
-			if err := json.Indent(&got, body, "", "  "); err != nil {
-				t.Fatal(err)
-			}
-			got.WriteByte('\n')
-			path := filepath.Join("testdata", "golden", ev.Type+".json")
-			if *update {
-				if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/channel/pagerduty -update)", err)
-			}
-			if !bytes.Equal(got.Bytes(), want) {
-				t.Errorf("event differs from %s (run with -update if the change is intended):\ngot:\n%s\nwant:\n%s", path, got.Bytes(), want)
-			}
+			channeltest.GoldenJSON(t, filepath.Join("testdata", "golden", ev.Type+".json"), body, *update)
 		})
 	}
 }
@@ -110,34 +92,16 @@ func TestAlertOf(t *testing.T) {
 	}
 }
 
-// hostile returns a rendered message and event made of pieces chosen to stress the event:
-// long runs, emoji and ZWJ sequences, right-to-left text, the markup of every channel, JSON
-// and control characters, invalid UTF-8.
+// hostile returns a rendered message and event made of channeltest's hostile pieces: the
+// message from channeltest.BigMessage, the event with a hostile id, source and node id (the
+// parts of a dedup key), of a type that triggers or resolves.
 func hostile(r *rand.Rand, scale int) (*render.Message, *sdk.Event) {
-	pieces := []string{
-		"a", "é", "日本", "🔥", "👩‍👩‍👧", "مرحبا", "שלום", "\u202e", "\u200f", "<b>", "</b>", "*bold*", "_x_", "`code`",
-		"```", "@everyone", "<!channel>", "<@U024BE7LH>", "&amp;", "&", "<", ">", "\"", "\\", "{", "}", "\n", " ", "\t",
-		"\x00", "\x1b[31m", "\x7f", "\xff", "\u2028", "\u0085", "\u200d", "\ufe0f", "/",
-	}
-	text := func(n int) string {
-		var b strings.Builder
-		for range n {
-			b.WriteString(pieces[r.IntN(len(pieces))])
-		}
-		return b.String()
-	}
+	text := func(n int) string { return channeltest.HostileText(r, n) }
 	types := []string{"node.terminated", "node.launched", "payment.failed", "payment.succeeded", "tenant.created", "order.shipped"}
 	data, _ := json.Marshal(map[string]string{"node_id": text(r.IntN(scale))})
 	ev := &sdk.Event{ID: text(r.IntN(scale)), Source: text(r.IntN(scale)), Type: types[r.IntN(len(types))],
 		TenantID: []string{"", "acme"}[r.IntN(2)], Data: data, Time: time.Unix(r.Int64N(4_000_000_000), 0)}
-	m := &render.Message{
-		Channel: Name, Severity: []sdk.Severity{"", sdk.SeverityInfo, sdk.SeverityWarning, sdk.SeverityCritical, "error"}[r.IntN(5)],
-		Title: text(r.IntN(scale)), Summary: text(r.IntN(scale) * 4), Footer: text(r.IntN(scale)),
-	}
-	for range r.IntN(41) {
-		m.Fields = append(m.Fields, render.Field{Name: text(r.IntN(scale/8 + 1)), Value: text(r.IntN(scale) * 2)})
-	}
-	return m, ev
+	return channeltest.BigMessage(r, Name, scale), ev
 }
 
 // build lays m out as Send would for ev, trigger or resolve.
@@ -253,12 +217,7 @@ func FuzzEvent(f *testing.F) {
 	}
 	f.Add("\u202e@everyone", "<!channel> *b*", "&amp;", "\xff", "node.launched", `{"node_id":"\u0000"}`, uint8(40))
 	f.Fuzz(func(t *testing.T, title, summary, name, value, typ, data string, nfields uint8) {
-		grow := func(s string, n int) string {
-			if s == "" {
-				return s
-			}
-			return strings.Repeat(s, n/len(s)+1)
-		}
+		grow := channeltest.Grow
 		m := &render.Message{Title: grow(title, 1100), Summary: grow(summary, 5000), Severity: sdk.SeverityWarning}
 		for range int(nfields) {
 			m.Fields = append(m.Fields, render.Field{Name: name, Value: grow(value, 1100)})

@@ -1,12 +1,10 @@
 package sms
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"math/rand/v2"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/channel/channeltest"
 	"github.com/heraldhq/herald/internal/channel/sms/smstest"
 	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/sdk"
@@ -61,49 +60,9 @@ func TestGolden(t *testing.T) {
 			checkBody(t, pv.Text)
 			segments, enc := smstest.Segments(pv.Text)
 			got := fmt.Appendf(nil, "%s\n\n%s\n\n(%d characters, %d %s segment(s))\n", pv.Body, pv.Text, chars(pv.Text), segments, enc)
-			path := filepath.Join("testdata", "golden", ev.Type+".txt")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/channel/sms -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("body differs from %s (run with -update if the change is intended):\ngot:\n%s\nwant:\n%s", path, got, want)
-			}
+			channeltest.Golden(t, filepath.Join("testdata", "golden", ev.Type+".txt"), got, *update)
 		})
 	}
-}
-
-// hostile returns a message whose every text is made of pieces chosen to stress the layout:
-// long runs, multibyte letters, emoji and ZWJ sequences, right-to-left text and its controls,
-// the markup of every channel (HTML, Markdown, mrkdwn, mentions, entities), control
-// characters and invalid UTF-8.
-func hostile(r *rand.Rand, scale int) *render.Message {
-	pieces := []string{
-		"a", "é", "日本", "🔥", "👩‍👩‍👧", "مرحبا", "שלום", "\u202e", "\u200f", "<b>", "</b>", "*bold*", "_x_", "`code`",
-		"```", "@everyone", "<!channel>", "<@U024BE7LH>", "&amp;", "&", "<", ">", "**", "||", "\n", " ", "\t", "\r\n",
-		"\x00", "\x1b[31m", "\x7f", "\xff", "\u2028", "\u0085", "\u200d", "\ufe0f", "%", "+", "=", "€", "^{}[]~|\\",
-	}
-	text := func(n int) string {
-		var b strings.Builder
-		for range n {
-			b.WriteString(pieces[r.IntN(len(pieces))])
-		}
-		return b.String()
-	}
-	m := &render.Message{
-		Channel: Name, Type: text(3), Severity: []sdk.Severity{"", sdk.SeverityInfo, sdk.SeverityWarning, sdk.SeverityCritical}[r.IntN(4)],
-		Title: text(r.IntN(scale)), Summary: text(r.IntN(scale) * 4), Footer: text(r.IntN(scale)),
-		Time: time.Unix(r.Int64N(4_000_000_000), 0),
-	}
-	for range r.IntN(41) {
-		m.Fields = append(m.Fields, render.Field{Name: text(r.IntN(scale/8 + 1)), Value: text(r.IntN(scale) * 2), Inline: r.IntN(2) == 0})
-	}
-	return m
 }
 
 // TestTextLimitsProperty lays out many random hostile messages, up to 10 kB a text and 40
@@ -117,7 +76,7 @@ func TestTextLimitsProperty(t *testing.T) {
 	}
 	for i := range runs {
 		scale := []int{3, 40, 400, 2500}[i%4]
-		checkBody(t, text(hostile(r, scale)))
+		checkBody(t, text(channeltest.BigMessage(r, Name, scale)))
 	}
 }
 
@@ -212,12 +171,7 @@ func FuzzText(f *testing.F) {
 	}
 	f.Add("\u202e@everyone", "<!channel> *b* _i_ `c`", "&amp;", "\xff", "\x00", uint8(40))
 	f.Fuzz(func(t *testing.T, title, summary, name, value, footer string, nfields uint8) {
-		grow := func(s string, n int) string {
-			if s == "" {
-				return s
-			}
-			return strings.Repeat(s, n/len(s)+1)
-		}
+		grow := channeltest.Grow
 		m := &render.Message{Title: grow(title, 200), Summary: grow(summary, 2000), Footer: footer, Severity: sdk.SeverityCritical}
 		for i := range int(nfields) {
 			v := value
