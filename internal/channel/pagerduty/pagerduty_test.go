@@ -22,30 +22,6 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// newClient returns a short-timeout client whose idle connections close with the test, so
-// that the goroutine leak check stays quiet.
-func newClient(t testing.TB) *http.Client {
-	c := channel.NewHTTPClient(5 * time.Second)
-	t.Cleanup(c.CloseIdleConnections)
-	return c
-}
-
-// notify wraps ev for d, as the delivery loop would.
-func notify(d channel.Destination, ev *sdk.Event) channel.Notification {
-	return channel.Notification{DeliveryID: ev.ID + ":" + d.ID, Attempt: 1, Event: ev, Destination: d}
-}
-
-// sample returns the sample event of a type.
-func sample(t testing.TB, typ string) *sdk.Event {
-	for _, ev := range render.Samples() {
-		if ev.Type == typ {
-			return ev
-		}
-	}
-	t.Fatalf("no sample of %s", typ)
-	return nil
-}
-
 // mustEvent returns e, panicking on a constructor's error: the tests build valid events.
 func mustEvent(e *sdk.Event, err error) *sdk.Event {
 	if err != nil {
@@ -61,7 +37,7 @@ func TestPagerDutyConformance(t *testing.T) {
 	const key = "u7Kq2ZpW9xLm4RtB8vNc3HdY6fJs1GaE"
 	channeltest.Run(t, channeltest.Harness{
 		New: func(t testing.TB, baseURL string, logger *slog.Logger) (channel.Channel, channel.Destination) {
-			ch, err := channel.Build(pagerduty.Provider{}, channel.Deps{Client: newClient(t), Logger: logger})
+			ch, err := channel.Build(pagerduty.Provider{}, channel.Deps{Client: channeltest.NewClient(t), Logger: logger})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,10 +58,10 @@ func TestSamplesDeliveredToFakePagerDuty(t *testing.T) {
 	t.Parallel()
 	srv := pagerdutytest.NewServer(t, pagerdutytest.WithoutRateLimit())
 	key := srv.NewRoutingKey()
-	ch := pagerduty.New(newClient(t), nil)
+	ch := pagerduty.New(channeltest.NewClient(t), nil)
 	d := pagerduty.Destination("oncall", srv.URL, key)
 	for _, ev := range render.Samples() {
-		if o := ch.Send(t.Context(), notify(d, ev)); o.Kind != channel.Delivered || o.StatusCode != http.StatusAccepted {
+		if o := ch.Send(t.Context(), channeltest.Notify(d, ev)); o.Kind != channel.Delivered || o.StatusCode != http.StatusAccepted {
 			t.Errorf("%s: outcome = %+v, want delivered 202", ev.Type, o)
 		}
 	}
@@ -124,11 +100,11 @@ func TestPagerDutyRecoveryResolves(t *testing.T) {
 	t.Parallel()
 	srv := pagerdutytest.NewServer(t, pagerdutytest.WithoutRateLimit())
 	key := srv.NewRoutingKey()
-	ch := pagerduty.New(newClient(t), nil)
+	ch := pagerduty.New(channeltest.NewClient(t), nil)
 	d := pagerduty.Destination("oncall", srv.URL, key)
 	send := func(ev *sdk.Event) {
 		t.Helper()
-		if o := ch.Send(t.Context(), notify(d, ev)); o.Kind != channel.Delivered {
+		if o := ch.Send(t.Context(), channeltest.Notify(d, ev)); o.Kind != channel.Delivered {
 			t.Fatalf("%s: %+v", ev.Type, o)
 		}
 	}
@@ -189,11 +165,11 @@ func TestPagerDutyDedupKeyStableAcrossAttempts(t *testing.T) {
 	t.Parallel()
 	srv := pagerdutytest.NewServer(t, pagerdutytest.WithoutRateLimit())
 	key := srv.NewRoutingKey()
-	ch := pagerduty.New(newClient(t), nil)
+	ch := pagerduty.New(channeltest.NewClient(t), nil)
 	d := pagerduty.Destination("oncall", srv.URL, key)
-	ev := sample(t, "tenant.created")
+	ev := channeltest.SampleOf(t, "tenant.created")
 	for attempt := 1; attempt <= 3; attempt++ {
-		n := notify(d, ev)
+		n := channeltest.Notify(d, ev)
 		n.Attempt = attempt
 		if o := ch.Send(t.Context(), n); o.Kind != channel.Delivered {
 			t.Fatalf("attempt %d: %+v", attempt, o)
@@ -230,12 +206,12 @@ func TestPagerDutyErrorAnswers(t *testing.T) {
 	}
 	srv := pagerdutytest.NewServer(t, pagerdutytest.WithoutRateLimit())
 	key := srv.NewRoutingKey()
-	ch := pagerduty.New(newClient(t), nil)
+	ch := pagerduty.New(channeltest.NewClient(t), nil)
 	d := pagerduty.Destination("oncall", srv.URL, key)
 	for _, c := range cases {
 		t.Run(fmt.Sprint(c.status, " ", c.quote), func(t *testing.T) {
 			srv.Inject(pagerdutytest.Failure{Status: c.status, Body: c.body, RetryAfter: c.retryAfter})
-			o := ch.Send(t.Context(), notify(d, sample(t, "payment.failed")))
+			o := ch.Send(t.Context(), channeltest.Notify(d, channeltest.SampleOf(t, "payment.failed")))
 			if o.Kind != c.want || o.StatusCode != c.status {
 				t.Fatalf("outcome = %+v, want %s with status %d", o, c.want, c.status)
 			}
@@ -258,16 +234,16 @@ func TestPagerDutyRefusedByFake(t *testing.T) {
 	t.Parallel()
 	srv := pagerdutytest.NewServer(t, pagerdutytest.WithRateLimit(time.Hour, 1), pagerdutytest.WithRetryAfter())
 	key := srv.NewRoutingKey()
-	ch := pagerduty.New(newClient(t), nil)
+	ch := pagerduty.New(channeltest.NewClient(t), nil)
 	unknown := pagerduty.Destination("gone", srv.URL, strings.Repeat("Z", 32))
-	if o := ch.Send(t.Context(), notify(unknown, sample(t, "payment.failed"))); o.Kind != channel.Permanent || !strings.Contains(o.Reason, "Invalid routing key") {
+	if o := ch.Send(t.Context(), channeltest.Notify(unknown, channeltest.SampleOf(t, "payment.failed"))); o.Kind != channel.Permanent || !strings.Contains(o.Reason, "Invalid routing key") {
 		t.Errorf("unknown key: %+v, want permanent quoting Invalid routing key", o)
 	}
 	d := pagerduty.Destination("oncall", srv.URL, key)
-	if o := ch.Send(t.Context(), notify(d, sample(t, "payment.failed"))); o.Kind != channel.Delivered {
+	if o := ch.Send(t.Context(), channeltest.Notify(d, channeltest.SampleOf(t, "payment.failed"))); o.Kind != channel.Delivered {
 		t.Fatalf("first send: %+v", o)
 	}
-	o := ch.Send(t.Context(), notify(d, sample(t, "cost.anomaly_detected")))
+	o := ch.Send(t.Context(), channeltest.Notify(d, channeltest.SampleOf(t, "cost.anomaly_detected")))
 	if o.Kind != channel.Retry || o.StatusCode != 429 || o.RetryAfter != time.Hour || o.Pause != time.Hour {
 		t.Errorf("second send: %+v, want retry 429 after 1h, paused 1h", o)
 	}
@@ -276,7 +252,7 @@ func TestPagerDutyRefusedByFake(t *testing.T) {
 func TestPagerDutyValidate(t *testing.T) {
 	t.Parallel()
 	const key = "abcdefghijABCDEFGHIJ0123456789xy"
-	ch := pagerduty.New(newClient(t), nil)
+	ch := pagerduty.New(channeltest.NewClient(t), nil)
 	cases := []struct {
 		name, key, url, field string
 	}{
@@ -309,7 +285,7 @@ func TestPagerDutyValidate(t *testing.T) {
 			if c.key != "" && strings.Contains(err.Error(), c.key) {
 				t.Fatalf("error %q leaks the key", err)
 			}
-			if o := ch.Send(t.Context(), notify(d, sample(t, "payment.failed"))); o.Kind != channel.Permanent || (c.key != "" && strings.Contains(o.Reason, c.key)) {
+			if o := ch.Send(t.Context(), channeltest.Notify(d, channeltest.SampleOf(t, "payment.failed"))); o.Kind != channel.Permanent || (c.key != "" && strings.Contains(o.Reason, c.key)) {
 				t.Fatalf("Send to an invalid destination = %+v, want permanent without the key", o)
 			}
 		})
@@ -380,10 +356,10 @@ func TestPagerDutyPreviewIsWhatSendPosts(t *testing.T) {
 	t.Parallel()
 	srv := pagerdutytest.NewServer(t, pagerdutytest.WithoutRateLimit())
 	key := srv.NewRoutingKey()
-	ch := pagerduty.New(newClient(t), nil)
+	ch := pagerduty.New(channeltest.NewClient(t), nil)
 	d := pagerduty.Destination("oncall", srv.URL, key)
 	for _, ev := range render.Samples() {
-		n := notify(d, ev)
+		n := channeltest.Notify(d, ev)
 		pv, err := ch.Preview(n)
 		if err != nil {
 			t.Fatal(err)
