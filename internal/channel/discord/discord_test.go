@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -29,13 +28,6 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// newClient returns a short-timeout client whose idle connections close with the test.
-func newClient(t testing.TB) *http.Client {
-	c := channel.NewHTTPClient(5 * time.Second)
-	t.Cleanup(c.CloseIdleConnections)
-	return c
-}
-
 const testToken = "Xb3kT9-q_TOKEN_e2F7hJ0pLmN4sV8wY1zC5uR6iO2aD3fG7kH9jQ0lM1nB4vX6cZ8"
 
 // TestDiscordConformance runs the suite every channel runs. Each request is checked with the
@@ -44,7 +36,7 @@ func TestDiscordConformance(t *testing.T) {
 	t.Parallel()
 	channeltest.Run(t, channeltest.Harness{
 		New: func(t testing.TB, baseURL string, logger *slog.Logger) (channel.Channel, channel.Destination) {
-			ch, err := channel.Build(discord.Provider{}, channel.Deps{Client: newClient(t), Logger: logger})
+			ch, err := channel.Build(discord.Provider{}, channel.Deps{Client: channeltest.NewClient(t), Logger: logger})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -76,26 +68,16 @@ func TestDiscordConformance(t *testing.T) {
 	})
 }
 
-// notification wraps an event for delivery to d.
-func notification(t testing.TB, d channel.Destination, ev *sdk.Event) channel.Notification {
-	t.Helper()
-	raw, err := json.Marshal(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return channel.Notification{DeliveryID: ev.ID + ":" + d.ID, Attempt: 1, Event: ev, Raw: raw, Destination: d}
-}
-
 // TestSamplesAgainstFakeDiscord sends every sample event and checks that Discord would have
 // taken each, and that what it got is what Preview shows.
 func TestSamplesAgainstFakeDiscord(t *testing.T) {
 	t.Parallel()
 	fake := discordtest.NewServer(t, discordtest.WithBucket(100, time.Minute))
-	ch := discord.New(newClient(t), nil)
+	ch := discord.New(channeltest.NewClient(t), nil)
 	d := discord.Destination("samples", fake.WebhookURL())
 	samples := render.Samples()
 	for _, ev := range samples {
-		n := notification(t, d, ev)
+		n := channeltest.NotifyRaw(t, d, ev)
 		o := ch.Send(t.Context(), n)
 		if o.Kind != channel.Delivered || o.StatusCode != http.StatusOK {
 			t.Fatalf("%s: outcome = %+v, want delivered 200", ev.Type, o)
@@ -112,7 +94,7 @@ func TestSamplesAgainstFakeDiscord(t *testing.T) {
 	}
 	for i, m := range msgs {
 		ev := samples[i]
-		p, err := ch.Preview(notification(t, d, ev))
+		p, err := ch.Preview(channeltest.NotifyRaw(t, d, ev))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,14 +116,14 @@ func TestSamplesAgainstFakeDiscord(t *testing.T) {
 func TestSeverityColours(t *testing.T) {
 	t.Parallel()
 	fake := discordtest.NewServer(t, discordtest.WithBucket(100, time.Minute))
-	ch := discord.New(newClient(t), nil)
+	ch := discord.New(channeltest.NewClient(t), nil)
 	want := map[sdk.Severity]int{sdk.SeverityInfo: 0x3B82F6, sdk.SeverityWarning: 0xF59E0B, sdk.SeverityCritical: 0xEF4444}
 	for sev, colour := range want {
 		ev, err := sdk.New("order.shipped", "acme", json.RawMessage(`{"a":1}`), sdk.WithSeverity(sev))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if o := ch.Send(t.Context(), notification(t, discord.Destination("c", fake.WebhookURL()), ev)); o.Kind != channel.Delivered {
+		if o := ch.Send(t.Context(), channeltest.NotifyRaw(t, discord.Destination("c", fake.WebhookURL()), ev)); o.Kind != channel.Delivered {
 			t.Fatalf("%s: %+v", sev, o)
 		}
 		msgs := fake.Messages()
@@ -155,7 +137,7 @@ func TestRateLimited(t *testing.T) {
 	t.Parallel()
 	// A bucket of one per minute: the first send empties it, the second is refused.
 	fake := discordtest.NewServer(t, discordtest.WithBucket(1, time.Minute))
-	ch := discord.New(newClient(t), nil)
+	ch := discord.New(channeltest.NewClient(t), nil)
 	n := channeltest.SampleNotification(discord.Destination("rl", fake.WebhookURL()))
 
 	first := ch.Send(t.Context(), n)
@@ -241,7 +223,7 @@ func TestResponses(t *testing.T) {
 			t.Parallel()
 			fake := discordtest.NewServer(t)
 			fake.RespondNext(c.resp)
-			ch := discord.New(newClient(t), nil)
+			ch := discord.New(channeltest.NewClient(t), nil)
 			d := discord.Destination("r", fake.WebhookURL())
 			o := ch.Send(t.Context(), channeltest.SampleNotification(d))
 			if o.Kind != c.want || o.StatusCode != c.resp.Status {
@@ -272,7 +254,7 @@ func TestResponses(t *testing.T) {
 func TestWrongTokenIsPermanent(t *testing.T) {
 	t.Parallel()
 	fake := discordtest.NewServer(t)
-	ch := discord.New(newClient(t), nil)
+	ch := discord.New(channeltest.NewClient(t), nil)
 	d := discord.Destination("wrong", fake.WebhookURL())
 	cfg := cfgOf(&d)
 	cfg.WebhookURL = strings.TrimSuffix(cfg.WebhookURL, fake.Webhook().Token) + "notTheRightToken123"
@@ -291,7 +273,7 @@ func TestDiscordEchoingTheTokenIsRedacted(t *testing.T) {
 	fake := discordtest.NewServer(t)
 	wh := fake.Webhook()
 	fake.FailNext(http.StatusBadRequest, `{"code":50035,"message":"Invalid Form Body for `+wh.URL+` token `+wh.Token+`","errors":{"`+wh.Token+`":{"_errors":[{"code":"X","message":"`+wh.Token+`"}]}}}`)
-	ch, err := channel.Build(discord.Provider{}, channel.Deps{Client: newClient(t)})
+	ch, err := channel.Build(discord.Provider{}, channel.Deps{Client: channeltest.NewClient(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +289,7 @@ func TestDiscordEchoingTheTokenIsRedacted(t *testing.T) {
 func TestPermanentWithoutSending(t *testing.T) {
 	t.Parallel()
 	fake := discordtest.NewServer(t)
-	ch := discord.New(newClient(t), nil)
+	ch := discord.New(channeltest.NewClient(t), nil)
 	cases := map[string]func(*channel.Notification){
 		"no event": func(n *channel.Notification) { n.Event = nil },
 		"slack url": func(n *channel.Notification) {
@@ -347,7 +329,7 @@ func TestPermanentWithoutSending(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	t.Parallel()
-	ch := discord.New(newClient(t), nil)
+	ch := discord.New(channeltest.NewClient(t), nil)
 	const tok = "AbCdEf_123-xyzTOKENvalue"
 	ok := discord.Destination("d", "https://discord.com/api/webhooks/123456789012345678/"+tok)
 	cases := []struct {
@@ -408,7 +390,7 @@ func TestValidate(t *testing.T) {
 
 func TestValidateAllowedHosts(t *testing.T) {
 	t.Parallel()
-	ch := discord.New(newClient(t), nil, discord.WithAllowedHosts(discord.ProductionHosts...))
+	ch := discord.New(channeltest.NewClient(t), nil, discord.WithAllowedHosts(discord.ProductionHosts...))
 	for url, valid := range map[string]bool{
 		"https://discord.com/api/webhooks/1/tok":              true,
 		"https://Canary.Discord.com/api/webhooks/1/tok":       true,
@@ -451,7 +433,7 @@ func TestPreview(t *testing.T) {
 	t.Parallel()
 	ch := discord.New(nil, nil)
 	ev := render.Samples()[2] // payment.failed
-	p, err := ch.Preview(notification(t, discord.Destination("d", "https://discord.com/api/webhooks/1/tok"), ev))
+	p, err := ch.Preview(channeltest.NotifyRaw(t, discord.Destination("d", "https://discord.com/api/webhooks/1/tok"), ev))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -476,29 +458,12 @@ func TestGolden(t *testing.T) {
 	ch := discord.New(nil, nil)
 	d := discord.Destination("golden", "https://discord.com/api/webhooks/1/tok")
 	for _, ev := range render.Samples() {
-		p, err := ch.Preview(notification(t, d, ev))
+		p, err := ch.Preview(channeltest.NotifyRaw(t, d, ev))
 		if err != nil {
 			t.Fatalf("%s: %v", ev.Type, err)
 		}
-		var pretty bytes.Buffer
-		if err := json.Indent(&pretty, p.Body, "", "  "); err != nil {
-			t.Fatal(err)
-		}
-		pretty.WriteByte('\n')
 		path := filepath.Join("testdata", "golden", ev.Type+".json")
-		if *update {
-			if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%s: %v (run go test ./internal/channel/discord -update)", ev.Type, err)
-		}
-		if !bytes.Equal(pretty.Bytes(), want) {
-			t.Errorf("%s: payload differs from %s (run with -update if the change is intended)\ngot:\n%s\nwant:\n%s", ev.Type, path, pretty.Bytes(), want)
-		}
+		want := channeltest.GoldenJSON(t, path, p.Body, *update)
 		var compact bytes.Buffer
 		if err := json.Compact(&compact, want); err == nil && !bytes.Equal(compact.Bytes(), p.Body) {
 			t.Errorf("%s: the body is not the compact form of %s", ev.Type, path)
@@ -516,7 +481,7 @@ func TestLogsWithoutSecrets(t *testing.T) {
 		return buf.Write(p)
 	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	fake := discordtest.NewServer(t)
-	ch, err := channel.Build(discord.Provider{}, channel.Deps{Client: newClient(t), Logger: logger})
+	ch, err := channel.Build(discord.Provider{}, channel.Deps{Client: channeltest.NewClient(t), Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,8 @@
 package email_test
 
 import (
-	"encoding/json"
 	"errors"
 	"log/slog"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -13,9 +11,9 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/channel/channeltest"
 	"github.com/heraldhq/herald/internal/channel/email"
 	"github.com/heraldhq/herald/internal/render"
-	"github.com/heraldhq/herald/sdk"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -24,35 +22,6 @@ const (
 	testFrom = "Herald <alerts@herald.example>"
 	testTo   = "ops@acme.example"
 )
-
-// newClient returns a short-timeout client whose idle connections close with the test.
-func newClient(t testing.TB) *http.Client {
-	c := channel.NewHTTPClient(5 * time.Second)
-	t.Cleanup(c.CloseIdleConnections)
-	return c
-}
-
-// notify is the first attempt at delivering ev to d.
-func notify(t testing.TB, d channel.Destination, ev *sdk.Event) channel.Notification {
-	t.Helper()
-	raw, err := json.Marshal(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return channel.Notification{DeliveryID: ev.ID + ":" + d.ID, Attempt: 1, Event: ev, Raw: raw, Destination: d}
-}
-
-// sample returns the render sample of type typ.
-func sample(t testing.TB, typ string) *sdk.Event {
-	t.Helper()
-	for _, ev := range render.Samples() {
-		if ev.Type == typ {
-			return ev
-		}
-	}
-	t.Fatalf("no render sample of type %s", typ)
-	return nil
-}
 
 // logBuffer is a concurrency-safe log sink.
 type logBuffer struct {
@@ -168,7 +137,7 @@ func TestValidate(t *testing.T) {
 			}
 			assertNoLeak(t, "error", err.Error(), key, pass)
 			// Send refuses it the same way, permanently.
-			o := ch.Send(t.Context(), notify(t, d, sample(t, "payment.failed")))
+			o := ch.Send(t.Context(), channeltest.NotifyRaw(t, d, channeltest.SampleOf(t, "payment.failed")))
 			if o.Kind != channel.Permanent {
 				t.Errorf("Send to an invalid destination: %+v, want permanent", o)
 			}
@@ -225,11 +194,11 @@ func TestSubjectIsOneTrimmedLine(t *testing.T) {
 	t.Parallel()
 	// A custom event whose type is long: whatever the template makes of it, the subject
 	// stays one line of at most 200 runes.
-	ev := sample(t, render.CustomSampleType)
+	ev := channeltest.SampleOf(t, render.CustomSampleType)
 	long := *ev
 	long.Type = "x." + strings.Repeat("ünïcødé", 60)
 	d := email.Destination("ops-mail", &email.Config{ResendAPIKey: "re_subject_0123456789", From: testFrom, To: []string{testTo}})
-	p, err := email.New(nil, nil).Preview(notify(t, d, &long))
+	p, err := email.New(nil, nil).Preview(channeltest.NotifyRaw(t, d, &long))
 	if err != nil {
 		t.Fatal(err)
 	}

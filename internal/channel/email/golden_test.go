@@ -2,10 +2,10 @@ package email_test
 
 import (
 	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/heraldhq/herald/internal/channel/channeltest"
 	"github.com/heraldhq/herald/internal/channel/email"
 	"github.com/heraldhq/herald/internal/render"
 )
@@ -21,32 +21,10 @@ func TestGolden(t *testing.T) {
 	ch := email.New(nil, nil)
 	dir := filepath.Join("testdata", "golden")
 	for _, ev := range render.Samples() {
-		p, err := ch.Preview(notify(t, d, ev))
+		p, err := ch.Preview(channeltest.NotifyRaw(t, d, ev))
 		if err != nil {
 			t.Fatalf("%s: %v", ev.Type, err)
 		}
-		for _, f := range []struct {
-			name string
-			got  []byte
-		}{{ev.Type + ".json", append(append([]byte(nil), p.Body...), '\n')}} {
-			path := filepath.Join(dir, f.name)
-			if *update {
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, f.got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				continue
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/channel/email -update)", err)
-			}
-			if string(want) != string(f.got) {
-				t.Errorf("%s differs from the golden file; if the change is meant, run go test ./internal/channel/email -update\n got: %.400s\nwant: %.400s",
-					path, f.got, want)
-			}
-		}
+		channeltest.Golden(t, filepath.Join(dir, ev.Type+".json"), append(append([]byte(nil), p.Body...), '\n'), *update)
 	}
 }

@@ -30,7 +30,7 @@ func TestResendConformance(t *testing.T) {
 	const apiKey = "re_conformance_5f1e0c9a7b3d4e2f"
 	channeltest.Run(t, channeltest.Harness{
 		New: func(t testing.TB, baseURL string, logger *slog.Logger) (channel.Channel, channel.Destination) {
-			ch, err := channel.Build(email.Provider{}, channel.Deps{Client: newClient(t), Logger: logger})
+			ch, err := channel.Build(email.Provider{}, channel.Deps{Client: channeltest.NewClient(t), Logger: logger})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,7 +78,7 @@ func TestResendSamples(t *testing.T) {
 	t.Parallel()
 	clock := &steppedClock{now: time.Date(2026, 11, 28, 9, 30, 0, 0, time.UTC)}
 	fake := emailtest.NewResend(t, emailtest.WithClock(clock.Now))
-	ch := email.New(newClient(t), nil)
+	ch := email.New(channeltest.NewClient(t), nil)
 	d := resendDest(fake)
 	pace := ch.Pace(d)
 	samples := render.Samples()
@@ -86,7 +86,7 @@ func TestResendSamples(t *testing.T) {
 		if i >= pace.Burst {
 			clock.Step(pace.Every)
 		}
-		n := notify(t, d, ev)
+		n := channeltest.NotifyRaw(t, d, ev)
 		o := ch.Send(t.Context(), n)
 		if o.Kind != channel.Delivered || o.StatusCode != http.StatusOK {
 			t.Fatalf("%s: outcome %+v, want delivered", ev.Type, o)
@@ -100,7 +100,7 @@ func TestResendSamples(t *testing.T) {
 		t.Fatalf("fake got %d emails, want %d", len(emails), len(samples))
 	}
 	for i, ev := range samples {
-		n := notify(t, d, ev)
+		n := channeltest.NotifyRaw(t, d, ev)
 		p, err := ch.Preview(n)
 		if err != nil {
 			t.Fatal(err)
@@ -133,8 +133,8 @@ func TestResendSamples(t *testing.T) {
 func TestResendRetryIsOneEmail(t *testing.T) {
 	t.Parallel()
 	fake := emailtest.NewResend(t, emailtest.WithRateLimit(0))
-	ch := email.New(newClient(t), nil)
-	n := notify(t, resendDest(fake), sample(t, "payment.failed"))
+	ch := email.New(channeltest.NewClient(t), nil)
+	n := channeltest.NotifyRaw(t, resendDest(fake), channeltest.SampleOf(t, "payment.failed"))
 
 	fake.LoseNextResponse()
 	if o := ch.Send(t.Context(), n); o.Kind != channel.Retry {
@@ -188,12 +188,12 @@ func TestResendOutcomes(t *testing.T) {
 			t.Parallel()
 			fake := emailtest.NewResend(t, emailtest.WithRateLimit(0))
 			logger, logs := debugLogger()
-			ch, err := channel.Build(email.Provider{}, channel.Deps{Client: newClient(t), Logger: logger})
+			ch, err := channel.Build(email.Provider{}, channel.Deps{Client: channeltest.NewClient(t), Logger: logger})
 			if err != nil {
 				t.Fatal(err)
 			}
 			fake.FailNext(c.fail)
-			o := ch.Send(t.Context(), notify(t, resendDest(fake), sample(t, "payment.failed")))
+			o := ch.Send(t.Context(), channeltest.NotifyRaw(t, resendDest(fake), channeltest.SampleOf(t, "payment.failed")))
 			if o.Kind != c.want || o.StatusCode != c.fail.StatusCode {
 				t.Fatalf("outcome %+v, want %s with status %d", o, c.want, c.fail.StatusCode)
 			}
@@ -209,11 +209,11 @@ func TestResendOutcomes(t *testing.T) {
 func TestResendAuthErrors(t *testing.T) {
 	t.Parallel()
 	fake := emailtest.NewResend(t, emailtest.WithRateLimit(0))
-	ch := email.New(newClient(t), nil)
+	ch := email.New(channeltest.NewClient(t), nil)
 	d := resendDest(fake)
 	const wrong = "re_wrong_key_0123456789abcdef"
 	d.Config.(*email.Config).ResendAPIKey = wrong
-	o := ch.Send(t.Context(), notify(t, d, sample(t, "payment.failed")))
+	o := ch.Send(t.Context(), channeltest.NotifyRaw(t, d, channeltest.SampleOf(t, "payment.failed")))
 	if o.Kind != channel.Permanent || o.StatusCode != http.StatusForbidden || !strings.Contains(o.Reason, "invalid_api_key") {
 		t.Fatalf("wrong key: %+v, want permanent 403 invalid_api_key", o)
 	}
@@ -229,11 +229,11 @@ func TestResendRateLimit(t *testing.T) {
 	t.Parallel()
 	clock := &steppedClock{now: time.Unix(1_800_000_000, 0)}
 	fake := emailtest.NewResend(t, emailtest.WithClock(clock.Now))
-	ch := email.New(newClient(t), nil)
+	ch := email.New(channeltest.NewClient(t), nil)
 	d := resendDest(fake)
 	var last channel.Outcome
 	for i, typ := range []string{"payment.failed", "payment.succeeded", "tenant.created"} {
-		last = ch.Send(t.Context(), notify(t, d, sample(t, typ)))
+		last = ch.Send(t.Context(), channeltest.NotifyRaw(t, d, channeltest.SampleOf(t, typ)))
 		if i < 2 && last.Kind != channel.Delivered {
 			t.Fatalf("send %d: %+v, want delivered", i, last)
 		}
@@ -248,7 +248,7 @@ func TestResendRateLimit(t *testing.T) {
 		t.Errorf("reason %q does not name rate_limit_exceeded", last.Reason)
 	}
 	clock.Step(time.Second)
-	if o := ch.Send(t.Context(), notify(t, d, sample(t, "tenant.created"))); o.Kind != channel.Delivered {
+	if o := ch.Send(t.Context(), channeltest.NotifyRaw(t, d, channeltest.SampleOf(t, "tenant.created"))); o.Kind != channel.Delivered {
 		t.Fatalf("after the wait: %+v, want delivered", o)
 	}
 }
@@ -257,7 +257,7 @@ func TestResendPreview(t *testing.T) {
 	t.Parallel()
 	const key = "re_preview_0123456789"
 	d := email.Destination("ops-mail", &email.Config{ResendAPIKey: key, From: testFrom, To: []string{testTo}})
-	p, err := email.New(nil, nil).Preview(notify(t, d, sample(t, "node.terminated")))
+	p, err := email.New(nil, nil).Preview(channeltest.NotifyRaw(t, d, channeltest.SampleOf(t, "node.terminated")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +279,7 @@ func TestResendPreview(t *testing.T) {
 func BenchmarkResendPayload(b *testing.B) {
 	d := email.Destination("ops-mail", &email.Config{ResendAPIKey: "re_bench_0123456789", From: testFrom, To: []string{testTo}})
 	ch := email.New(nil, nil)
-	n := notify(b, d, sample(b, "node.launched"))
+	n := channeltest.NotifyRaw(b, d, channeltest.SampleOf(b, "node.launched"))
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := ch.Preview(n); err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/channel/channeltest"
 	"github.com/heraldhq/herald/internal/channel/email"
 	"github.com/heraldhq/herald/internal/channel/email/emailtest"
 	"github.com/heraldhq/herald/internal/render"
@@ -48,7 +49,7 @@ func TestSMTPSamples(t *testing.T) {
 			srv, ch, d, logs := smtpSetup(t, mode)
 			samples := render.Samples()
 			for _, ev := range samples {
-				if o := ch.Send(t.Context(), notify(t, d, ev)); o.Kind != channel.Delivered {
+				if o := ch.Send(t.Context(), channeltest.NotifyRaw(t, d, ev)); o.Kind != channel.Delivered {
 					t.Fatalf("%s: outcome %+v, want delivered", ev.Type, o)
 				}
 			}
@@ -57,7 +58,7 @@ func TestSMTPSamples(t *testing.T) {
 				t.Fatalf("server got %d messages, want %d", len(msgs), len(samples))
 			}
 			for i, ev := range samples {
-				m, n := msgs[i], notify(t, d, ev)
+				m, n := msgs[i], channeltest.NotifyRaw(t, d, ev)
 				pv, _ := channel.As[channel.Previewer](ch)
 				p, err := pv.Preview(n)
 				if err != nil {
@@ -113,7 +114,7 @@ func TestSMTPAuthFailureIsPermanent(t *testing.T) {
 			srv, ch, d, logs := smtpSetup(t, mode)
 			const wrong = "wr0ng-Xk93-Tb71"
 			d.Config.(*email.Config).SMTPPassword = wrong
-			o := ch.Send(t.Context(), notify(t, d, sample(t, "payment.failed")))
+			o := ch.Send(t.Context(), channeltest.NotifyRaw(t, d, channeltest.SampleOf(t, "payment.failed")))
 			if o.Kind != channel.Permanent || !strings.Contains(o.Reason, "535") || !strings.Contains(o.Reason, "authentication failed") {
 				t.Fatalf("outcome %+v, want permanent naming a 535 authentication failure", o)
 			}
@@ -142,7 +143,7 @@ func TestSMTPReplies(t *testing.T) {
 		t.Run(fmt.Sprintf("%s %d", c.refusal.Stage, c.refusal.Code), func(t *testing.T) {
 			t.Parallel()
 			srv, ch, d, logs := smtpSetup(t, emailtest.ModeSTARTTLS, emailtest.WithRefusal(c.refusal))
-			n := notify(t, d, sample(t, "payment.failed"))
+			n := channeltest.NotifyRaw(t, d, channeltest.SampleOf(t, "payment.failed"))
 			o := ch.Send(t.Context(), n)
 			if o.Kind != c.want || !strings.Contains(o.Reason, fmt.Sprint(c.refusal.Code)) || !strings.Contains(o.Reason, c.refusal.Message) {
 				t.Fatalf("outcome %+v, want %s quoting %d %s", o, c.want, c.refusal.Code, c.refusal.Message)
@@ -169,7 +170,7 @@ func TestSMTPStartTLSRequired(t *testing.T) {
 	t.Parallel()
 	srv, ch, d, logs := smtpSetup(t, emailtest.ModePlain)
 	d.Config.(*email.Config).SMTPTLS = email.TLSStartTLS
-	o := ch.Send(t.Context(), notify(t, d, sample(t, "payment.failed")))
+	o := ch.Send(t.Context(), channeltest.NotifyRaw(t, d, channeltest.SampleOf(t, "payment.failed")))
 	if o.Kind != channel.Permanent || !strings.Contains(o.Reason, "STARTTLS") || !strings.Contains(o.Reason, "nothing was sent") {
 		t.Fatalf("outcome %+v, want permanent explaining that STARTTLS is missing", o)
 	}
@@ -195,7 +196,7 @@ func TestSMTPImplicitAgainstPlainServer(t *testing.T) {
 	t.Parallel()
 	srv, ch, d, _ := smtpSetup(t, emailtest.ModePlain)
 	d.Config.(*email.Config).SMTPTLS = email.TLSImplicit
-	o := ch.Send(t.Context(), notify(t, d, sample(t, "payment.failed")))
+	o := ch.Send(t.Context(), channeltest.NotifyRaw(t, d, channeltest.SampleOf(t, "payment.failed")))
 	if o.Kind != channel.Retry || !strings.HasPrefix(o.Reason, "smtp: ") {
 		t.Fatalf("outcome %+v, want retry", o)
 	}
@@ -210,7 +211,7 @@ func TestSMTPUntrustedCertificate(t *testing.T) {
 	srv := emailtest.NewSMTP(t, emailtest.WithAuth(smtpUser, smtpPassword))
 	ch := email.New(nil, nil) // system roots: the test certificate is unknown
 	d := srv.Destination("ops-mail", testFrom, testTo)
-	o := ch.Send(t.Context(), notify(t, d, sample(t, "payment.failed")))
+	o := ch.Send(t.Context(), channeltest.NotifyRaw(t, d, channeltest.SampleOf(t, "payment.failed")))
 	if o.Kind != channel.Retry || !strings.Contains(o.Reason, "certificate") {
 		t.Fatalf("outcome %+v, want retry naming the certificate", o)
 	}
@@ -224,7 +225,7 @@ func TestSMTPCancellation(t *testing.T) {
 	t.Run("before", func(t *testing.T) {
 		t.Parallel()
 		srv, ch, d, _ := smtpSetup(t, emailtest.ModeSTARTTLS)
-		o := ch.Send(cancelledContext(t), notify(t, d, sample(t, "payment.failed")))
+		o := ch.Send(cancelledContext(t), channeltest.NotifyRaw(t, d, channeltest.SampleOf(t, "payment.failed")))
 		if o.Kind != channel.Retry || srv.Connections() != 0 {
 			t.Fatalf("outcome %+v after %d connections, want retry without connecting", o, srv.Connections())
 		}
@@ -252,7 +253,7 @@ func TestSMTPCancellation(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		done := make(chan channel.Outcome, 1)
-		go func() { done <- ch.Send(ctx, notify(t, d, sample(t, "payment.failed"))) }()
+		go func() { done <- ch.Send(ctx, channeltest.NotifyRaw(t, d, channeltest.SampleOf(t, "payment.failed"))) }()
 		select {
 		case conn := <-accepted:
 			t.Cleanup(func() { _ = conn.Close() })
@@ -278,7 +279,7 @@ func TestSMTPCancellation(t *testing.T) {
 func TestSMTPPreview(t *testing.T) {
 	t.Parallel()
 	srv, ch, d, _ := smtpSetup(t, emailtest.ModeSTARTTLS)
-	n := notify(t, d, sample(t, "cost.anomaly_detected"))
+	n := channeltest.NotifyRaw(t, d, channeltest.SampleOf(t, "cost.anomaly_detected"))
 	pv, _ := channel.As[channel.Previewer](ch)
 	p, err := pv.Preview(n)
 	if err != nil {
@@ -309,7 +310,7 @@ func TestMessageIDIsStableAndValid(t *testing.T) {
 	t.Parallel()
 	srv, ch, _, _ := smtpSetup(t, emailtest.ModeSTARTTLS)
 	d := srv.Destination("tenant(ops)@mail", "alerts@Herald.Example", testTo)
-	n := notify(t, d, sample(t, "payment.failed"))
+	n := channeltest.NotifyRaw(t, d, channeltest.SampleOf(t, "payment.failed"))
 	if err := ch.Validate(d); err != nil {
 		t.Fatal(err)
 	}

@@ -46,14 +46,6 @@ func newSecret(t testing.TB) string {
 	return s
 }
 
-// newClient returns a short-timeout client whose idle connections close with the test, so
-// that the goroutine leak check stays quiet.
-func newClient(t testing.TB) *http.Client {
-	c := channel.NewHTTPClient(5 * time.Second)
-	t.Cleanup(c.CloseIdleConnections)
-	return c
-}
-
 // TestWebhookConformance runs the suite every channel runs. The fake checks each request
 // against the Standard Webhooks spec with the spec's own reference library:
 // https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
@@ -69,7 +61,7 @@ func TestWebhookConformance(t *testing.T) {
 	}
 	channeltest.Run(t, channeltest.Harness{
 		New: func(t testing.TB, baseURL string, logger *slog.Logger) (channel.Channel, channel.Destination) {
-			ch, err := channel.Build(webhook.Provider{}, channel.Deps{Client: newClient(t), Logger: logger})
+			ch, err := channel.Build(webhook.Provider{}, channel.Deps{Client: channeltest.NewClient(t), Logger: logger})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -142,7 +134,7 @@ func TestWebhookRequest(t *testing.T) {
 	oldSecret, newSecretValue := newSecret(t), newSecret(t)
 	c := newCapture(t)
 	stamp := time.Now().Truncate(time.Second)
-	ch := webhook.New(newClient(t), webhook.WithClock(func() time.Time { return stamp }))
+	ch := webhook.New(channeltest.NewClient(t), webhook.WithClock(func() time.Time { return stamp }))
 	d := channel.Destination{ID: "tenant-hook", Channel: webhook.Name, Config: &webhook.Config{
 		URL:     c.server.URL + "/in",
 		Secret:  newSecretValue + " " + oldSecret, // mid-rotation
@@ -208,7 +200,7 @@ func TestWebhookRequest(t *testing.T) {
 func TestWebhookPUT(t *testing.T) {
 	t.Parallel()
 	c := newCapture(t)
-	ch := webhook.New(newClient(t))
+	ch := webhook.New(channeltest.NewClient(t))
 	d := channel.Destination{ID: "put", Config: &webhook.Config{URL: c.server.URL, Secret: newSecret(t), Method: "put"}}
 	if err := ch.Validate(d); err != nil {
 		t.Fatal(err)
@@ -224,7 +216,7 @@ func TestWebhookPUT(t *testing.T) {
 func TestWebhookEncodesEventWithoutRaw(t *testing.T) {
 	t.Parallel()
 	c := newCapture(t)
-	ch := webhook.New(newClient(t))
+	ch := webhook.New(channeltest.NewClient(t))
 	d := webhook.Destination("d", c.server.URL, newSecret(t))
 	n := channeltest.SampleNotification(d)
 	n.Raw = nil
@@ -244,7 +236,7 @@ func TestWebhookIDStableAcrossAttempts(t *testing.T) {
 	rcv := webhooktest.NewReceiver(t, "")
 	rcv.FailFirst(2, http.StatusServiceUnavailable)
 	rcv.RetryAfter("3")
-	ch := webhook.New(newClient(t))
+	ch := webhook.New(channeltest.NewClient(t))
 	d := rcv.Destination("stable")
 	n := channeltest.SampleNotification(d)
 
@@ -277,7 +269,7 @@ func TestWebhookIDStableAcrossAttempts(t *testing.T) {
 func TestWebhookWrongSecretIsRefused(t *testing.T) {
 	t.Parallel()
 	rcv := webhooktest.NewReceiver(t, "")
-	ch := webhook.New(newClient(t))
+	ch := webhook.New(channeltest.NewClient(t))
 	d := rcv.Destination("wrong")
 	cfgOf(&d).Secret = newSecret(t) // not the receiver's
 	o := ch.Send(t.Context(), channeltest.SampleNotification(d))
@@ -292,7 +284,7 @@ func TestWebhookWrongSecretIsRefused(t *testing.T) {
 func TestWebhookPermanentWithoutSending(t *testing.T) {
 	t.Parallel()
 	rcv := webhooktest.NewReceiver(t, "")
-	ch, err := channel.Build(webhook.Provider{}, channel.Deps{Client: newClient(t)})
+	ch, err := channel.Build(webhook.Provider{}, channel.Deps{Client: channeltest.NewClient(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +321,7 @@ func TestWebhookPermanentWithoutSending(t *testing.T) {
 
 func TestWebhookValidate(t *testing.T) {
 	t.Parallel()
-	ch := webhook.New(newClient(t))
+	ch := webhook.New(channeltest.NewClient(t))
 	secret := newSecret(t)
 	ok := webhook.Destination("d", "https://example.com/hook", secret)
 	cases := []struct {
@@ -394,7 +386,7 @@ func TestWebhookValidate(t *testing.T) {
 
 func TestWebhookValidateSecretNeverInError(t *testing.T) {
 	t.Parallel()
-	ch := webhook.New(newClient(t))
+	ch := webhook.New(channeltest.NewClient(t))
 	// Valid base64 but too short, then not base64 at all: both must be refused without
 	// quoting them.
 	for _, s := range []string{"whsec_dG9vLXNob3J0LXNlY3JldA==", "whsec_not/base64/at*all*but-long-enough"} {
@@ -417,7 +409,7 @@ func TestWebhookSlowReceiverHonoursContext(t *testing.T) {
 		return http.StatusOK
 	})
 	t.Cleanup(func() { close(release) }) // runs before the receiver closes
-	ch := webhook.New(newClient(t))
+	ch := webhook.New(channeltest.NewClient(t))
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	o := ch.Send(ctx, channeltest.SampleNotification(rcv.Destination("slow")))
@@ -436,7 +428,7 @@ func TestWebhookLogsWithoutSecrets(t *testing.T) {
 		return buf.Write(p)
 	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	rcv := webhooktest.NewReceiver(t, "")
-	ch, err := channel.Build(webhook.Provider{}, channel.Deps{Client: newClient(t), Logger: logger})
+	ch, err := channel.Build(webhook.Provider{}, channel.Deps{Client: channeltest.NewClient(t), Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
