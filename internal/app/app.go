@@ -150,7 +150,11 @@ func Start(ctx context.Context, cfg *config.Config, role Role, log *slog.Logger)
 		if err != nil {
 			return nil, fmt.Errorf("apply streams: %w", err)
 		}
-		deliveries, err := js.Stream(ctx, broker.StreamDeliveries)
+		var deliveries jetstream.Stream
+		err = broker.RetryUnanswered(ctx, func(ctx context.Context) (err error) {
+			deliveries, err = js.Stream(ctx, broker.StreamDeliveries)
+			return err
+		})
 		if err != nil {
 			return nil, fmt.Errorf("deliveries stream: %w", err)
 		}
@@ -226,7 +230,9 @@ func (p *Process) roleName(r Role) string {
 
 func (p *Process) startDispatcher(ctx context.Context, js jetstream.JetStream, topo broker.Topology, reg prometheus.Registerer, checks map[string]obs.Check) error {
 	cfg := p.cfg
-	kv, err := js.CreateOrUpdateKeyValue(ctx, dispatch.IdempotencyBucketConfig(cfg.SubjectPrefix, cfg.IdempotencyWindow, topo.Replicas))
+	kctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	kv, err := broker.EnsureKeyValue(kctx, js, dispatch.IdempotencyBucketConfig(cfg.SubjectPrefix, cfg.IdempotencyWindow, topo.Replicas))
 	if err != nil {
 		return fmt.Errorf("NOTIFICATIONS_IDEMPOTENCY_WINDOW: idempotency bucket: %w", err)
 	}
@@ -235,7 +241,11 @@ func (p *Process) startDispatcher(ctx context.Context, js jetstream.JetStream, t
 		return err
 	}
 	ccfg.MaxAckPending = max(ccfg.MaxAckPending, 4*cfg.DispatchConcurrency)
-	cons, err := js.CreateOrUpdateConsumer(ctx, broker.StreamEvents, ccfg)
+	var cons jetstream.Consumer
+	err = broker.RetryUnanswered(ctx, func(ctx context.Context) (err error) {
+		cons, err = js.CreateOrUpdateConsumer(ctx, broker.StreamEvents, ccfg)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("dispatcher consumer: %w", err)
 	}
@@ -273,7 +283,11 @@ func (p *Process) startDispatcher(ctx context.Context, js jetstream.JetStream, t
 	if err != nil {
 		return err
 	}
-	rcons, err := js.CreateOrUpdateConsumer(ctx, broker.StreamResults, rcfg)
+	var rcons jetstream.Consumer
+	err = broker.RetryUnanswered(ctx, func(ctx context.Context) (err error) {
+		rcons, err = js.CreateOrUpdateConsumer(ctx, broker.StreamResults, rcfg)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("recorder consumer: %w", err)
 	}
@@ -301,12 +315,18 @@ func (p *Process) startWorker(ctx context.Context, js jetstream.JetStream, topo 
 	if err != nil {
 		return err
 	}
-	attempts, err := js.CreateOrUpdateKeyValue(ctx, delivery.AttemptsBucketConfig(cfg.SubjectPrefix, topo.Replicas))
+	kctx, cancel := context.WithTimeout(ctx, time.Minute)
+	attempts, err := broker.EnsureKeyValue(kctx, js, delivery.AttemptsBucketConfig(cfg.SubjectPrefix, topo.Replicas))
+	cancel()
 	if err != nil {
 		return fmt.Errorf("attempts bucket: %w", err)
 	}
 	ccfg := delivery.ConsumerConfig(base, cfg.Retry.Attempts(), cfg.SendTimeout)
-	cons, err := js.CreateOrUpdateConsumer(ctx, broker.StreamDeliveries, ccfg)
+	var cons jetstream.Consumer
+	err = broker.RetryUnanswered(ctx, func(ctx context.Context) (err error) {
+		cons, err = js.CreateOrUpdateConsumer(ctx, broker.StreamDeliveries, ccfg)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("%s consumer: %w", name, err)
 	}

@@ -176,11 +176,34 @@ func (t Topology) Apply(ctx context.Context, js StreamManager) error {
 		return err
 	}
 	for _, cfg := range cfgs {
-		if err := applyStream(ctx, js, cfg); err != nil {
+		if err := RetryUnanswered(ctx, func(actx context.Context) error { return applyStream(actx, js, cfg) }); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// apiAttempt bounds one attempt at a JetStream API request that RetryUnanswered repeats.
+const apiAttempt = 5 * time.Second
+
+// RetryUnanswered runs f with a bound of apiAttempt at a time until it succeeds, fails with an
+// answer, or ctx ends. On a cluster, a request of the JetStream API can go unanswered while
+// the processes of a deployment, started together, create and look up the same assets at
+// once; asking again gets the answer.
+func RetryUnanswered(ctx context.Context, f func(context.Context) error) error {
+	for {
+		actx, cancel := context.WithTimeout(ctx, apiAttempt)
+		err := f(actx)
+		cancel()
+		if err == nil || !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 func applyStream(ctx context.Context, js StreamManager, want jetstream.StreamConfig) error {
@@ -208,10 +231,26 @@ func applyStream(ctx context.Context, js StreamManager, want jetstream.StreamCon
 	case !slices.Equal(have.Subjects, want.Subjects):
 		return fmt.Errorf("stream %s listens on %v, Herald needs %v: %w", want.Name, have.Subjects, want.Subjects, ErrStreamConflict)
 	}
+	if sameStream(have, want) {
+		// Nothing to change: no update, which on a cluster every process of a deployment
+		// would otherwise send at once at start, where concurrent updates of one stream can
+		// go unanswered.
+		return nil
+	}
 	if _, err := js.UpdateStream(ctx, want); err != nil {
 		return fmt.Errorf("update stream %s: %w", want.Name, storageHint(want, err))
 	}
 	return nil
+}
+
+// sameStream reports whether have already is what want asks for, in the fields Herald's
+// definitions set; the server fills the others with its defaults.
+func sameStream(have, want jetstream.StreamConfig) bool {
+	return have.Description == want.Description && slices.Equal(have.Subjects, want.Subjects) &&
+		have.Retention == want.Retention && have.Storage == want.Storage && have.Discard == want.Discard &&
+		have.MaxAge == want.MaxAge && have.MaxBytes == want.MaxBytes && have.MaxMsgs == want.MaxMsgs &&
+		have.MaxMsgSize == want.MaxMsgSize && have.Duplicates == want.Duplicates &&
+		max(have.Replicas, 1) == max(want.Replicas, 1)
 }
 
 // The JetStream API's error codes for a stream whose max_bytes the server cannot reserve.

@@ -3,14 +3,18 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/heraldhq/herald/internal/app"
 	"github.com/heraldhq/herald/internal/channel/webhook/webhooktest"
+	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/natsproc"
+	"github.com/heraldhq/herald/internal/obs"
 	"github.com/heraldhq/herald/internal/testutil"
 	"github.com/heraldhq/herald/sdk"
 )
@@ -131,5 +135,45 @@ func TestThreeNodeClusterSurvivesALeaderCrash(t *testing.T) {
 	}
 	if dead := deadMessages(t, js); len(dead) != 0 {
 		t.Errorf("%d dead letters after the crash, want none; the first says %q", len(dead), dead[0].Headers().Get("Herald-Dead-Reason"))
+	}
+}
+
+// TestWorkersStartedTogetherOnACluster: on a 3-node cluster, channel workers that start at
+// the same moment (as a deployment starts them) all come up. Concurrent creations of one
+// replicated key-value bucket used to leave all but one waiting for an answer that never came,
+// and the workers exited at start.
+func TestWorkersStartedTogetherOnACluster(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cluster, err := natsproc.StartCluster(ctx, natsproc.Config{Binary: natsServer(t), Dir: t.TempDir()}, 3)
+	if err != nil {
+		t.Fatalf("start cluster: %v", err)
+	}
+	t.Cleanup(cluster.Kill)
+	if err := cluster.WaitReady(ctx, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	r := webhooktest.NewReceiver(t, "")
+	e := baseEnv(t, cluster.URL(), testutil.NewDatabase(t), r.Destination("ops"))
+	e["NOTIFICATIONS_STREAM_REPLICAS"] = "3"
+	cfg, err := config.Load(e.get, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers = 3
+	errs := make(chan error, workers)
+	for i := range workers {
+		go func() {
+			p, err := app.Start(ctx, cfg, app.Role{Name: fmt.Sprintf("worker-%d", i), Channels: []string{"webhook"}}, obs.Discard())
+			if err == nil {
+				t.Cleanup(p.Stop)
+			}
+			errs <- err
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Errorf("a worker did not start: %v", err)
+		}
 	}
 }

@@ -1,0 +1,53 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// KeyValues is the part of jetstream.JetStream that EnsureKeyValue needs.
+type KeyValues interface {
+	KeyValue(ctx context.Context, bucket string) (jetstream.KeyValue, error)
+	CreateOrUpdateKeyValue(ctx context.Context, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error)
+}
+
+// kvAttempt bounds one create-or-update of a bucket. On a clustered JetStream, processes that
+// create the same replicated bucket at the same moment (two workers started together) can
+// find that the losers' requests are never answered: each attempt gets its own short bound,
+// and a bucket that exists meanwhile is bound to instead.
+const kvAttempt = 3 * time.Second
+
+// EnsureKeyValue binds to the bucket cfg describes, creating it (or updating its
+// configuration) first, and retries until ctx ends: many processes may ensure one bucket at
+// once, as every worker and dispatcher replica does at start.
+func EnsureKeyValue(ctx context.Context, js KeyValues, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	var last error
+	for delay := 100 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
+		actx, cancel := context.WithTimeout(ctx, kvAttempt)
+		kv, err := js.CreateOrUpdateKeyValue(actx, cfg)
+		cancel()
+		if err == nil {
+			return kv, nil
+		}
+		last = err
+		// Someone else may have made it meanwhile: bind to it.
+		bctx, cancel := context.WithTimeout(ctx, kvAttempt)
+		kv, berr := js.KeyValue(bctx, cfg.Bucket)
+		cancel()
+		if berr == nil {
+			return kv, nil
+		}
+		if !errors.Is(berr, jetstream.ErrBucketNotFound) && !errors.Is(berr, context.DeadlineExceeded) {
+			last = berr
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("key-value bucket %s: %w (last: %v)", cfg.Bucket, ctx.Err(), last)
+		case <-time.After(delay):
+		}
+	}
+}
