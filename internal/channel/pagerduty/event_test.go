@@ -125,10 +125,7 @@ func build(t testing.TB, m *render.Message, ev *sdk.Event) []byte {
 func TestEventLimitsProperty(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(5, 6))
-	runs := 300
-	if testing.Short() || raceEnabled {
-		runs = 40
-	}
+	runs := channeltest.Runs(300, 40)
 	for i := range runs {
 		m, ev := hostile(r, []int{3, 40, 400, 2500}[i%4])
 		got := checkEvent(t, build(t, m, ev))

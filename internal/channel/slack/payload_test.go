@@ -69,10 +69,7 @@ func TestGolden(t *testing.T) {
 func TestPayloadLimitsProperty(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
-	runs := 200
-	if testing.Short() || raceEnabled {
-		runs = 30
-	}
+	runs := channeltest.Runs(200, 30)
 	for i := range runs {
 		scale := []int{3, 40, 400, 1500}[i%4]
 		checkPayload(t, buildPayload(channeltest.BigMessage(r, Name, scale)))

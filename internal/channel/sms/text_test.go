@@ -70,10 +70,7 @@ func TestGolden(t *testing.T) {
 func TestTextLimitsProperty(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(3, 4))
-	runs := 400
-	if testing.Short() || raceEnabled {
-		runs = 60
-	}
+	runs := channeltest.Runs(400, 60)
 	for i := range runs {
 		scale := []int{3, 40, 400, 2500}[i%4]
 		checkBody(t, text(channeltest.BigMessage(r, Name, scale)))

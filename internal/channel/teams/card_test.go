@@ -60,10 +60,7 @@ func TestGolden(t *testing.T) {
 func TestHostileEventsProperty(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(3, 4))
-	runs := 100
-	if testing.Short() || raceEnabled {
-		runs = 20
-	}
+	runs := channeltest.Runs(100, 20)
 	ch := New(nil, defaultTemplates())
 	for range runs {
 		ev := channeltest.HostileEvent(t, r)
@@ -109,10 +106,7 @@ func unescapedIndex(s, sub string) int {
 func TestPayloadLimitsProperty(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
-	runs := 120
-	if testing.Short() || raceEnabled {
-		runs = 24
-	}
+	runs := channeltest.Runs(120, 24)
 	for i := range runs {
 		scale := []int{3, 40, 400, 3000}[i%4]
 		body, err := fit(channeltest.BigMessage(r, Name, scale))

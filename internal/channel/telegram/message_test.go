@@ -72,10 +72,7 @@ func TestGolden(t *testing.T) {
 func TestHostileEventsProperty(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(5, 6))
-	runs := 100
-	if testing.Short() || raceEnabled {
-		runs = 20
-	}
+	runs := channeltest.Runs(100, 20)
 	ch := New(nil, defaultTemplates())
 	for range runs {
 		ev := channeltest.HostileEvent(t, r)
@@ -123,10 +120,7 @@ func TestEventDataStaysText(t *testing.T) {
 func TestPayloadLimitsProperty(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
-	runs := 150
-	if testing.Short() || raceEnabled {
-		runs = 30
-	}
+	runs := channeltest.Runs(150, 30)
 	for i := range runs {
 		scale := []int{3, 40, 400, 3000}[i%4]
 		checkText(t, buildText(channeltest.BigMessage(r, Name, scale)), maxTextLen)
