@@ -3,9 +3,8 @@ package sms
 import (
 	"strings"
 	"unicode"
-	"unicode/utf16"
-	"unicode/utf8"
 
+	"github.com/heraldhq/herald/internal/channel"
 	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/sdk"
 )
@@ -88,62 +87,15 @@ func text(m *render.Message) string {
 // chars measures s as Twilio's limit is measured, in UTF-16 code units: Twilio counts
 // "characters" without saying how, and an emoji (two UTF-16 units) is two characters in the
 // UCS-2 encoding of an SMS. Counting so keeps every body within the limit under any reading.
-func chars(s string) int {
-	n := 0
-	for _, r := range s {
-		n += runeChars(r)
-	}
-	return n
-}
-
-func runeChars(r rune) int {
-	if n := utf16.RuneLen(r); n > 0 {
-		return n
-	}
-	return 1
-}
+func chars(s string) int { return channel.UTF16Len(s) }
 
 // cut keeps s within max characters, cutting on a rune boundary and ending the cut text with
 // the marker, without white space or a dangling zero-width joiner before it.
-func cut(s string, max int) string {
-	if chars(s) <= max {
-		return s
-	}
-	budget := max - len(marker)
-	i, w := 0, 0
-	for j, r := range s {
-		if w+runeChars(r) > budget {
-			i = j
-			break
-		}
-		w += runeChars(r)
-	}
-	return strings.TrimRightFunc(s[:i], func(r rune) bool { return unicode.IsSpace(r) || r == '\u200d' }) + marker
-}
+func cut(s string, max int) string { return channel.CutUTF16(s, max, marker) }
 
 // clean makes s valid UTF-8 without control characters other than newline and tab (an SMS
 // shows the others as garbage, and the unicode line separators as nothing).
-func clean(s string) string {
-	if utf8.ValidString(s) && strings.IndexFunc(s, func(r rune) bool {
-		return (unicode.IsControl(r) && r != '\n' && r != '\t') || r == '\u2028' || r == '\u2029'
-	}) < 0 {
-		return s
-	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\t':
-			return r
-		case r == '\r':
-			return -1
-		case r == '\u2028' || r == '\u2029' || r == '\u0085':
-			return '\n'
-		case unicode.IsControl(r):
-			return -1
-		}
-		return r
-	}, s)
-}
+func clean(s string) string { return channel.Clean(s) }
 
 // oneLine collapses line breaks and runs of white space into single spaces.
 func oneLine(s string) string {
