@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/heraldhq/herald/internal/channel"
 )
 
 // ellipsis marks text cut to fit a limit.
@@ -17,20 +19,7 @@ var entities = [...]string{"&amp;", "&lt;", "&gt;"}
 // it means code points or UTF-16 code units; counting UTF-16 units (a character outside the
 // Basic Multilingual Plane, such as most emoji, counts twice) keeps every text within the
 // limit under either reading.
-func chars(s string) int {
-	n := 0
-	for _, r := range s {
-		n += runeChars(r)
-	}
-	return n
-}
-
-func runeChars(r rune) int {
-	if r >= 0x10000 {
-		return 2
-	}
-	return 1
-}
+func chars(s string) int { return channel.UTF16Len(s) }
 
 // clean makes s valid UTF-8 without control characters other than newline and tab.
 func clean(s string) string {
@@ -249,20 +238,13 @@ func truncate(s string, max int, mrkdwn bool) string {
 	if fence {
 		budget -= len("\n```")
 	}
-	i, w := 0, 0
-	for j, r := range s {
-		if w+runeChars(r) > budget {
-			i = j
-			break
-		}
-		w += runeChars(r)
-	}
+	i := channel.UTF16Prefix(s, budget)
 	i = entitySafe(s, i)
 	i = sequenceSafe(s, i)
 	if mrkdwn {
 		i = markupCut(s[:i])
 	}
-	out := strings.TrimRightFunc(s[:i], func(r rune) bool { return unicode.IsSpace(r) || r == '\u200d' }) + ellipsis
+	out := channel.TrimEnd(s[:i]) + ellipsis
 	if fence && strings.Count(out, "```")%2 == 1 {
 		out += "\n```"
 	}

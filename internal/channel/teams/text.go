@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/heraldhq/herald/internal/channel"
 )
 
 // ellipsis marks text cut to fit a limit.
@@ -64,7 +66,7 @@ func truncate(s string, max int) string {
 		n++
 	}
 	p := s[:markupCut(s[:i])]
-	p = strings.TrimRightFunc(p, func(r rune) bool { return unicode.IsSpace(r) || r == '\u200d' })
+	p = channel.TrimEnd(p)
 	if trailingBackslashes(p)%2 == 1 {
 		p = p[:len(p)-1] // a lone backslash would escape nothing, or the ellipsis
 	}

@@ -6,6 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/heraldhq/herald/internal/channel"
 	"github.com/heraldhq/herald/internal/render"
 )
 
@@ -405,18 +406,12 @@ func truncate(s string, limit int) string {
 		stack = stack[:len(stack)-1]
 	}
 	b.Reset()
-	b.WriteString(trimTrailingSpace(out))
+	b.WriteString(channel.TrimEnd(out))
 	b.WriteString(ellipsis)
 	for k := len(stack) - 1; k >= 0; k-- {
 		b.WriteString("</" + stack[k].name + ">")
 	}
 	return b.String()
-}
-
-// trimTrailingSpace drops the white space and zero-width joiners that end s, so that the
-// ellipsis follows the last word (and no emoji sequence is left waiting for its next part).
-func trimTrailingSpace(s string) string {
-	return strings.TrimRightFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '\u200d' })
 }
 
 // clean makes s valid UTF-8 without control characters other than newline and tab; other
