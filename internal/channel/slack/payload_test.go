@@ -200,6 +200,9 @@ func TestEscape(t *testing.T) {
 	if got := clean("a\x00b\r\nc\xff"); got != "ab\nc\uFFFD" || !utf8.ValidString(got) {
 		t.Errorf("clean = %q", got)
 	}
+	if got := clean("c1 \u0090 alone"); got != "c1  alone" {
+		t.Errorf("clean kept a C1 control: %q", got)
+	}
 }
 
 // FuzzPayload checks that no message whatsoever yields a body Slack refuses or one with

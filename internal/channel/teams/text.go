@@ -2,7 +2,6 @@ package teams
 
 import (
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/heraldhq/herald/internal/channel"
@@ -13,32 +12,7 @@ const ellipsis = "…"
 
 // clean makes s valid UTF-8 without control characters other than newline and tab; other
 // line separators become newlines, so that JSON never needs \u2028 escapes.
-func clean(s string) string {
-	ok := utf8.ValidString(s)
-	if ok {
-		for i := 0; i < len(s); i++ {
-			if c := s[i]; (c < ' ' && c != '\n' && c != '\t') || c == 0x7f {
-				ok = false
-				break
-			}
-		}
-	}
-	if ok && !strings.ContainsRune(s, '\u0085') && !strings.ContainsAny(s, "\u2028\u2029") {
-		return s
-	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\t':
-			return r
-		case r == '\u2028' || r == '\u2029' || r == '\u0085':
-			return '\n'
-		case unicode.IsControl(r):
-			return -1
-		}
-		return r
-	}, s)
-}
+func clean(s string) string { return channel.Clean(s) }
 
 // oneLine replaces line breaks and tabs with spaces, for texts shown on one line.
 func oneLine(s string) string {
