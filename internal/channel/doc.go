@@ -13,6 +13,8 @@
 //     error and log line.
 //   - Registry, the explicit name-to-channel table; the one line per channel that fills it
 //     lives in package all.
+//   - UTF16Len, UTF16Prefix, CutUTF16, TrimEnd and Clean, which fit rendered text to the
+//     limits of providers that count in UTF-16 units.
 //
 // The sub-package channeltest holds the conformance suite that every channel runs.
 package channel

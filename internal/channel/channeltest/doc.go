@@ -13,6 +13,7 @@
 // and SampleOf to set a test up; Golden and GoldenJSON to pin a rendered body in a file under
 // testdata that -update rewrites; and HostileText, BigMessage and HostileEvent, generators of
 // long and hostile messages and events (10 kB texts, 40 fields and more, emoji, right-to-left
-// text, the markup of every channel) for property tests. The machinery the providers' fakes
+// text, the markup of every channel) for property tests, with Runs to size them and FuzzEvent
+// and Grow for fuzz targets. The machinery the providers' fakes
 // share is in the sub-package fakeprovider.
 package channeltest
