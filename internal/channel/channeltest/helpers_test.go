@@ -1,7 +1,9 @@
 package channeltest_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -167,5 +169,59 @@ func TestFuzzEventAndGrow(t *testing.T) {
 	}
 	if g := channeltest.Grow("abc", 10); len(g) < 10 || strings.Trim(g, "abc") != "" || channeltest.Grow("", 10) != "" {
 		t.Errorf("Grow(abc, 10) = %q", g)
+	}
+}
+
+// strict is a channel whose Validate refuses every destination with a FieldError for "url"
+// that quotes the destination's secret when leaky is set, and whose Send answers Permanent.
+type strict struct{ leaky bool }
+
+func (strict) Name() string { return "strict" }
+
+func (s strict) Validate(d channel.Destination) error {
+	msg := "url is wrong"
+	if s.leaky {
+		msg += ": " + d.ID
+	}
+	return errors.Join(channel.ErrInvalidDestination, &channel.FieldError{Field: "url", Err: errors.New(msg)})
+}
+
+func (strict) Send(context.Context, channel.Notification) channel.Outcome {
+	return channel.Fail(0, "invalid destination")
+}
+
+func TestCheckValidate(t *testing.T) {
+	t.Parallel()
+	d := channel.Destination{ID: "s3cr3t-id", Channel: "strict"}
+	r := &recorder{TB: t}
+	channeltest.CheckValidate(r, strict{}, d, "url", "s3cr3t")
+	if len(r.failures) != 0 {
+		t.Errorf("a well-refused destination failed: %q", r.failures)
+	}
+	for name, c := range map[string]struct {
+		ch    channel.Channel
+		field string
+		want  string
+	}{
+		"accepted":      {strict{}, "", "want nil"},
+		"wrong field":   {strict{}, "to", "want ErrInvalidDestination with a to FieldError"},
+		"leaky error":   {strict{leaky: true}, "url", "leaks a secret"},
+		"no FieldError": {plain{}, "url", "want ErrInvalidDestination"},
+	} {
+		r := &recorder{TB: t}
+		dest := d
+		if _, ok := c.ch.(plain); ok {
+			dest = channel.Destination{ID: "p", Channel: "plain", Config: &plainConfig{}}
+		}
+		channeltest.CheckValidate(r, c.ch, dest, c.field, "s3cr3t")
+		if len(r.failures) == 0 || !strings.Contains(r.failures[0], c.want) {
+			t.Errorf("%s: failures %q, want one saying %q", name, r.failures, c.want)
+		}
+	}
+
+	r = &recorder{TB: t}
+	channeltest.CheckNoSecrets(r, "reason", "HTTP 400: token abc123 refused", "", "zzz", "abc123")
+	if len(r.failures) != 1 || !strings.Contains(r.failures[0], `reason "HTTP 400: token abc123 refused" leaks "abc123"`) {
+		t.Errorf("CheckNoSecrets: %q", r.failures)
 	}
 }

@@ -270,24 +270,7 @@ func TestPagerDutyValidate(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			d := pagerduty.Destination("d", c.url, c.key)
-			err := ch.Validate(d)
-			if c.field == "" {
-				if err != nil {
-					t.Fatalf("Validate = %v", err)
-				}
-				return
-			}
-			var fe *channel.FieldError
-			if !errors.Is(err, channel.ErrInvalidDestination) || !errors.As(err, &fe) || fe.Field != c.field {
-				t.Fatalf("Validate = %v, want ErrInvalidDestination with a %s FieldError", err, c.field)
-			}
-			if c.key != "" && strings.Contains(err.Error(), c.key) {
-				t.Fatalf("error %q leaks the key", err)
-			}
-			if o := ch.Send(t.Context(), channeltest.Notify(d, channeltest.SampleOf(t, "payment.failed"))); o.Kind != channel.Permanent || (c.key != "" && strings.Contains(o.Reason, c.key)) {
-				t.Fatalf("Send to an invalid destination = %+v, want permanent without the key", o)
-			}
+			channeltest.CheckValidate(t, ch, pagerduty.Destination("d", c.url, c.key), c.field, c.key)
 		})
 	}
 	if err := ch.Validate(channel.Destination{Channel: "sms", Config: &pagerduty.Config{RoutingKey: key}}); !errors.Is(err, channel.ErrInvalidDestination) {

@@ -139,11 +139,7 @@ func TestSlackErrorCodes(t *testing.T) {
 			if o.Pause != 0 {
 				t.Errorf("Pause = %s, want 0 outside a 429", o.Pause)
 			}
-			for _, s := range d.Secrets() {
-				if strings.Contains(o.Reason, s) {
-					t.Errorf("reason %q leaks %q", o.Reason, s)
-				}
-			}
+			channeltest.CheckNoSecrets(t, "reason", o.Reason, d.Secrets()...)
 		})
 	}
 }
@@ -304,24 +300,11 @@ func TestSlackValidate(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			d := slack.Destination("d", c.url)
-			err := ch.Validate(d)
+			field := "webhook_url"
 			if c.valid {
-				if err != nil {
-					t.Fatalf("Validate = %v, want nil", err)
-				}
-				return
+				field = ""
 			}
-			var fe *channel.FieldError
-			if !errors.Is(err, channel.ErrInvalidDestination) || !errors.As(err, &fe) || fe.Field != "webhook_url" {
-				t.Fatalf("Validate = %v, want ErrInvalidDestination with a webhook_url FieldError", err)
-			}
-			if strings.Contains(err.Error(), token) {
-				t.Fatalf("error %q leaks the token", err)
-			}
-			if o := ch.Send(t.Context(), channeltest.Sample(d, 0)); o.Kind != channel.Permanent || strings.Contains(o.Reason, token) {
-				t.Fatalf("Send to an invalid destination = %+v, want permanent without the token", o)
-			}
+			channeltest.CheckValidate(t, ch, slack.Destination("d", c.url), field, token)
 		})
 	}
 	if err := ch.Validate(channel.Destination{Channel: "discord", Config: &slack.Config{WebhookURL: "https://hooks.slack.com/services/T/B/x"}}); !errors.Is(err, channel.ErrInvalidDestination) {

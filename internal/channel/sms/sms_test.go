@@ -371,23 +371,9 @@ func TestSMSValidate(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			cfg := c.cfg
-			d := channel.Destination{ID: "d", Channel: sms.Name, Config: &cfg}
-			err := ch.Validate(d)
-			if c.field == "" {
-				if err != nil {
-					t.Fatalf("Validate = %v, want nil", err)
-				}
-				return
-			}
-			var fe *channel.FieldError
-			if !errors.Is(err, channel.ErrInvalidDestination) || !errors.Is(err, channel.ErrConfig) || !errors.As(err, &fe) || fe.Field != c.field {
-				t.Fatalf("Validate = %v, want ErrInvalidDestination with a %s FieldError", err, c.field)
-			}
-			if strings.Contains(err.Error(), token) {
-				t.Fatalf("error %q leaks the token", err)
-			}
-			if o := ch.Send(t.Context(), channeltest.Sample(d, 0)); o.Kind != channel.Permanent || strings.Contains(o.Reason, token) {
-				t.Fatalf("Send to an invalid destination = %+v, want permanent without the token", o)
+			err := channeltest.CheckValidate(t, ch, channel.Destination{ID: "d", Channel: sms.Name, Config: &cfg}, c.field, token)
+			if c.field != "" && !errors.Is(err, channel.ErrConfig) {
+				t.Fatalf("Validate = %v, want it to wrap ErrConfig", err)
 			}
 		})
 	}

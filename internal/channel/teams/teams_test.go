@@ -130,11 +130,7 @@ func TestTeamsErrors(t *testing.T) {
 			if o.Pause != 0 {
 				t.Errorf("Pause = %s, want 0 outside a 429", o.Pause)
 			}
-			for _, s := range d.Secrets() {
-				if strings.Contains(o.Reason, s) {
-					t.Errorf("reason %q leaks %q", o.Reason, s)
-				}
-			}
+			channeltest.CheckNoSecrets(t, "reason", o.Reason, d.Secrets()...)
 		})
 	}
 }
@@ -376,24 +372,11 @@ func TestTeamsValidate(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			d := teams.Destination("d", c.url)
-			err := ch.Validate(d)
+			field := "webhook_url"
 			if c.valid {
-				if err != nil {
-					t.Fatalf("Validate = %v, want nil", err)
-				}
-				return
+				field = ""
 			}
-			var fe *channel.FieldError
-			if !errors.Is(err, channel.ErrInvalidDestination) || !errors.As(err, &fe) || fe.Field != "webhook_url" {
-				t.Fatalf("Validate = %v, want ErrInvalidDestination with a webhook_url FieldError", err)
-			}
-			if strings.Contains(err.Error(), sig) {
-				t.Fatalf("error %q leaks the signature", err)
-			}
-			if o := ch.Send(t.Context(), channeltest.Sample(d, 0)); o.Kind != channel.Permanent || strings.Contains(o.Reason, sig) {
-				t.Fatalf("Send to an invalid destination = %+v, want permanent without the signature", o)
-			}
+			channeltest.CheckValidate(t, ch, teams.Destination("d", c.url), field, sig)
 		})
 	}
 	if err := ch.Validate(channel.Destination{Channel: "slack", Config: &teams.Config{WebhookURL: workflowURL("https://x.example", sig)}}); !errors.Is(err, channel.ErrInvalidDestination) {

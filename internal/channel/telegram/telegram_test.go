@@ -123,11 +123,7 @@ func TestTelegramErrors(t *testing.T) {
 			if o.Pause != 0 || o.RetryAfter != 0 {
 				t.Errorf("Pause = %s, RetryAfter = %s, want 0 outside a 429", o.Pause, o.RetryAfter)
 			}
-			for _, s := range d.Secrets() {
-				if strings.Contains(o.Reason, s) {
-					t.Errorf("reason %q leaks %q", o.Reason, s)
-				}
-			}
+			channeltest.CheckNoSecrets(t, "reason", o.Reason, d.Secrets()...)
 		})
 	}
 }
@@ -353,24 +349,7 @@ func TestTelegramValidate(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			d := telegram.Destination("d", c.api, c.token, c.chat)
-			err := ch.Validate(d)
-			if c.field == "" {
-				if err != nil {
-					t.Fatalf("Validate = %v, want nil", err)
-				}
-				return
-			}
-			var fe *channel.FieldError
-			if !errors.Is(err, channel.ErrInvalidDestination) || !errors.As(err, &fe) || fe.Field != c.field {
-				t.Fatalf("Validate = %v, want ErrInvalidDestination with a %s FieldError", err, c.field)
-			}
-			if c.token != "" && strings.Contains(err.Error(), c.token) {
-				t.Fatalf("error %q leaks the token", err)
-			}
-			if o := ch.Send(t.Context(), channeltest.Sample(d, 0)); o.Kind != channel.Permanent || (c.token != "" && strings.Contains(o.Reason, c.token)) {
-				t.Fatalf("Send to an invalid destination = %+v, want permanent without the token", o)
-			}
+			channeltest.CheckValidate(t, ch, telegram.Destination("d", c.api, c.token, c.chat), c.field, c.token)
 		})
 	}
 	if err := ch.Validate(channel.Destination{Channel: "slack", Config: &telegram.Config{BotToken: token, ChatID: "1"}}); !errors.Is(err, channel.ErrInvalidDestination) {
