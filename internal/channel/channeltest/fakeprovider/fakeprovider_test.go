@@ -2,6 +2,9 @@ package fakeprovider_test
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -166,5 +169,29 @@ func TestRandom(t *testing.T) {
 	}
 	if s := fakeprovider.Random(fakeprovider.UpperDigits, 8); len(s) != 8 || strings.Trim(s, fakeprovider.UpperDigits) != "" {
 		t.Errorf("Random(UpperDigits, 8) = %q", s)
+	}
+}
+
+func TestDo(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Method", r.Method)
+		w.WriteHeader(http.StatusTeapot)
+		_, _ = io.WriteString(w, `{"ok":true}`)
+	}))
+	defer srv.Close()
+	c := &http.Client{}
+	defer c.CloseIdleConnections()
+	req, _ := http.NewRequest(http.MethodPut, srv.URL, nil)
+	resp, body := fakeprovider.Do(t, c, req)
+	if resp.StatusCode != http.StatusTeapot || resp.Header.Get("X-Method") != "PUT" || string(body) != `{"ok":true}` {
+		t.Fatalf("Do = %d %v %q", resp.StatusCode, resp.Header, body)
+	}
+	if got := fakeprovider.DecodeJSON(t, body); got["ok"] != true {
+		t.Errorf("DecodeJSON = %v", got)
+	}
+	r := &recorder{TB: t}
+	if got := fakeprovider.DecodeJSON(r, []byte("<html>")); got != nil || !strings.Contains(r.failed, "is not JSON") {
+		t.Errorf("DecodeJSON of HTML = %v, failure %q", got, r.failed)
 	}
 }

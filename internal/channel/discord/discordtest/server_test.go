@@ -3,7 +3,6 @@ package discordtest_test
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/heraldhq/herald/internal/channel/channeltest/fakeprovider"
 	"github.com/heraldhq/herald/internal/channel/discord/discordtest"
 )
 
@@ -23,17 +23,15 @@ func post(t *testing.T, url, contentType, body string) (int, http.Header, map[st
 	t.Helper()
 	c := &http.Client{Timeout: 5 * time.Second}
 	t.Cleanup(c.CloseIdleConnections)
-	resp, err := c.Post(url, contentType, strings.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	req.Header.Set("Content-Type", contentType)
+	resp, raw := fakeprovider.Do(t, c, req)
 	var out map[string]any
 	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &out); err != nil {
-			t.Fatalf("answer %q is not JSON: %v", raw, err)
-		}
+		out = fakeprovider.DecodeJSON(t, raw)
 	}
 	return resp.StatusCode, resp.Header, out
 }

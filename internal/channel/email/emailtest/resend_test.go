@@ -1,14 +1,13 @@
 package emailtest_test
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
 
+	"github.com/heraldhq/herald/internal/channel/channeltest/fakeprovider"
 	"github.com/heraldhq/herald/internal/channel/email/emailtest"
 )
 
@@ -28,17 +27,8 @@ func post(t *testing.T, r *emailtest.Resend, path, body string, headers map[stri
 	}
 	c := r.Client()
 	t.Cleanup(c.CloseIdleConnections)
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("answer %q is not JSON: %v", raw, err)
-	}
-	return resp.StatusCode, out, resp.Header
+	resp, raw := fakeprovider.Do(t, c, req)
+	return resp.StatusCode, fakeprovider.DecodeJSON(t, raw), resp.Header
 }
 
 const okBody = `{"from":"Herald <a@herald.example>","to":["b@acme.example"],"subject":"hi","text":"hello"}`

@@ -2,7 +2,6 @@ package pagerdutytest_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/heraldhq/herald/internal/channel/channeltest/fakeprovider"
 	"github.com/heraldhq/herald/internal/channel/pagerduty/pagerdutytest"
 )
 
@@ -25,17 +25,8 @@ func post(t *testing.T, c *http.Client, method, rawURL, ctype, body string) (int
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatalf("answer is not JSON: %q", b)
-	}
-	return resp.StatusCode, out
+	resp, b := fakeprovider.Do(t, c, req)
+	return resp.StatusCode, fakeprovider.DecodeJSON(t, b)
 }
 
 // trigger is a valid trigger event of key with the given payload fields replaced.
@@ -171,11 +162,7 @@ func TestFakeRateLimit(t *testing.T) {
 		for i, k := range []string{key, key, other, key} {
 			req, _ := http.NewRequest(http.MethodPost, srv.URL+pagerdutytest.EnqueuePath, strings.NewReader(trigger(k, nil)))
 			req.Header.Set("Content-Type", "application/json")
-			resp, err := c.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_ = resp.Body.Close()
+			resp, _ := fakeprovider.Do(t, c, req)
 			want := http.StatusAccepted
 			if i == 3 {
 				want = http.StatusTooManyRequests

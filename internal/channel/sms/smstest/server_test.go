@@ -1,8 +1,6 @@
 package smstest_test
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +9,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/heraldhq/herald/internal/channel/channeltest/fakeprovider"
 	"github.com/heraldhq/herald/internal/channel/sms/smstest"
 )
 
@@ -29,17 +28,8 @@ func post(t *testing.T, c *http.Client, rawURL, user, pass, ctype, body string) 
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatalf("answer is not JSON: %q", b)
-	}
-	return resp.StatusCode, out
+	resp, b := fakeprovider.Do(t, c, req)
+	return resp.StatusCode, fakeprovider.DecodeJSON(t, b)
 }
 
 func form(to, from, body string) string {
@@ -102,12 +92,7 @@ func TestFakeRejectsWhatTwilioRefuses(t *testing.T) {
 	// A method other than POST on the resource.
 	req, _ := http.NewRequest(http.MethodPut, path, strings.NewReader(form(to, acct.From, "hi")))
 	req.SetBasicAuth(acct.SID, acct.AuthToken)
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = resp.Body.Close()
-	if resp.StatusCode != http.StatusMethodNotAllowed {
+	if resp, _ := fakeprovider.Do(t, c, req); resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("PUT answered %d, want 405", resp.StatusCode)
 	}
 }
@@ -167,11 +152,7 @@ func TestFakeRateLimit(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, path, strings.NewReader(form("+14155550100", acct.From, "hi")))
 			req.SetBasicAuth(acct.SID, acct.AuthToken)
 			req.Header.Set("Content-Type", smstest.FormContentType)
-			resp, err := c.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_ = resp.Body.Close()
+			resp, _ := fakeprovider.Do(t, c, req)
 			want := http.StatusCreated
 			if i == 2 {
 				want = http.StatusTooManyRequests
