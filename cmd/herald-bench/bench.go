@@ -409,7 +409,9 @@ func (h *harness) inFlight(ctx context.Context) (InFlight, error) {
 	}
 	f, err := h.startFleet(ctx, 1, 1, map[string]string{
 		"NOTIFICATIONS_MAX_CONCURRENT": strconv.Itoa(n),
-		"NOTIFICATIONS_SEND_TIMEOUT":   "2m",
+		// All of them to the one destination.
+		"NOTIFICATIONS_DESTINATION_MAX_CONCURRENT": strconv.Itoa(n),
+		"NOTIFICATIONS_SEND_TIMEOUT":               "2m",
 	})
 	if err != nil {
 		return r, err

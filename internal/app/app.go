@@ -336,7 +336,9 @@ func (p *Process) startWorker(ctx context.Context, js jetstream.JetStream, topo 
 		Backoff:       delivery.Backoff{Delays: cfg.Retry.Backoff, Max: cfg.Retry.MaxDelay},
 		MaxConcurrent: cfg.MaxConcurrent,
 		RetryWorkers:  cfg.RetryWorkers,
-		SendTimeout:   cfg.SendTimeout,
+
+		DestinationConcurrency: cfg.DestinationConcurrency,
+		SendTimeout:            cfg.SendTimeout,
 
 		Breaker: delivery.BreakerConfig{
 			MinFailures: cfg.Circuit.MinFailures,

@@ -65,6 +65,11 @@ type Config struct {
 	// so that a failing endpoint's retries never take every slot from fresh deliveries.
 	// Defaults to a quarter of MaxConcurrent, at least 1.
 	RetryWorkers int
+	// DestinationConcurrency caps the sends one worker process runs at once to a single
+	// destination (NOTIFICATIONS_DESTINATION_MAX_CONCURRENT), so that a destination that stops
+	// answering cannot take every send slot before its circuit opens. Defaults to three
+	// quarters of MaxConcurrent, at least 1.
+	DestinationConcurrency int
 	// Circuit configures the circuit breaker of each destination.
 	Circuit Circuit
 	// SendTimeout bounds one send (NOTIFICATIONS_SEND_TIMEOUT). Defaults to 10s. The
@@ -223,6 +228,7 @@ func Load(getenv Getenv, defaultHTTPAddr string) (*Config, error) {
 		},
 	}
 	c.RetryWorkers = l.integer("NOTIFICATIONS_RETRY_WORKERS", max(1, c.MaxConcurrent/4), 1)
+	c.DestinationConcurrency = l.integer("NOTIFICATIONS_DESTINATION_MAX_CONCURRENT", max(1, c.MaxConcurrent*3/4), 1)
 	if c.RetryWorkers > c.MaxConcurrent {
 		l.fail("NOTIFICATIONS_RETRY_WORKERS", fmt.Sprintf("%d is more than NOTIFICATIONS_MAX_CONCURRENT (%d)", c.RetryWorkers, c.MaxConcurrent))
 	}

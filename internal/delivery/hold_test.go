@@ -3,6 +3,7 @@ package delivery_test
 import (
 	"context"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/channel"
 	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/obs"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/testutil"
 )
@@ -133,5 +135,86 @@ func TestEventTypeLabelIsBounded(t *testing.T) {
 		if got := counter(t, e.reg, "notifications_delivered_total", map[string]string{"event_type": label}); got != want {
 			t.Errorf("notifications_delivered_total{event_type=%q} = %v, want %v", label, got, want)
 		}
+	}
+}
+
+// stuckChannel never answers sends to the destination "stuck" until released; it answers
+// the others at once.
+type stuckChannel struct {
+	release chan struct{}
+	mu      sync.Mutex
+	stuck   int // sends to "stuck" so far
+	other   int
+}
+
+func (c *stuckChannel) Name() string                       { return chName }
+func (c *stuckChannel) Validate(channel.Destination) error { return nil }
+func (c *stuckChannel) Send(ctx context.Context, n channel.Notification) channel.Outcome {
+	c.mu.Lock()
+	if n.Destination.ID != "stuck" {
+		c.other++
+		c.mu.Unlock()
+		return channel.Sent(http.StatusOK)
+	}
+	c.stuck++
+	c.mu.Unlock()
+	select {
+	case <-c.release:
+		return channel.Sent(http.StatusOK)
+	case <-ctx.Done():
+		return channel.RetryLater(0, 0, "timeout")
+	}
+}
+
+func (c *stuckChannel) counts() (stuck, other int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stuck, c.other
+}
+
+// TestUnansweringDestinationHoldsOnlyItsShare: before its circuit can open, a destination
+// that stops answering holds at most DestinationConcurrency of the worker's send slots; the
+// other destinations of the channel are delivered meanwhile.
+func TestUnansweringDestinationHoldsOnlyItsShare(t *testing.T) {
+	t.Parallel()
+	cfg := delivery.Config{MaxConcurrent: 4, DestinationConcurrency: 2, SendTimeout: 5 * time.Second, Attempts: 4}
+	e := newEnv(t, cfg.Attempts, cfg.SendTimeout)
+	ch := &stuckChannel{release: make(chan struct{})}
+	w := delivery.New(cfg, delivery.Deps{
+		Consumer:  e.cons,
+		Publisher: e.js,
+		Channel:   ch,
+		Destinations: delivery.StaticDestinations{
+			"stuck": {ID: "stuck", Channel: chName},
+			destID:  {ID: destID, Channel: chName},
+		},
+		Attempts: e.attempts,
+		Metrics:  e.metrics,
+		Logger:   obs.Discard(),
+	})
+	if err := w.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	for range 6 {
+		e.publish(t, "stuck")
+	}
+	var fast []string
+	for range 20 {
+		id, _ := e.publish(t, destID)
+		fast = append(fast, id)
+	}
+	for _, id := range fast {
+		if rs := e.waitResults(t, id, 1); rs[0].Status != store.StatusDelivered {
+			t.Fatalf("delivery %s: %s, want delivered", id, rs[0].Status)
+		}
+	}
+	if stuck, other := ch.counts(); stuck != 2 || other != 20 {
+		t.Errorf("%d sends to the unanswering destination in flight and %d others, want 2 and 20", stuck, other)
+	}
+	close(ch.release)
+	e.waitSettled(t)
+	if stuck, _ := ch.counts(); stuck != 6 {
+		t.Errorf("%d sends to the destination once it answered, want all 6", stuck)
 	}
 }

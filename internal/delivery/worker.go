@@ -56,6 +56,10 @@ type Config struct {
 	MaxConcurrent int
 	// RetryWorkers caps how many of those are retries. Defaults to MaxConcurrent/4, at least 1.
 	RetryWorkers int
+	// DestinationConcurrency caps the sends in flight to one destination, so that one that
+	// stops answering cannot take every slot before its circuit opens. Defaults to three
+	// quarters of MaxConcurrent, at least 1.
+	DestinationConcurrency int
 	// SendTimeout bounds one send. Defaults to 10s.
 	SendTimeout time.Duration
 	// Breaker configures the circuit breaker per destination (see Breaker); its zero value
@@ -78,6 +82,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RetryWorkers <= 0 {
 		c.RetryWorkers = max(1, c.MaxConcurrent/4)
+	}
+	if c.DestinationConcurrency <= 0 {
+		c.DestinationConcurrency = max(1, c.MaxConcurrent*3/4)
 	}
 	if c.SendTimeout <= 0 {
 		c.SendTimeout = 10 * time.Second
@@ -116,6 +123,7 @@ type Worker struct {
 	breaker *Breaker
 	pacer   Pacer
 	slots   chan struct{}  // every send holds one
+	dests   *bulkhead      // and one of its destination's
 	retries chan struct{}  // retries hold one of these as well
 	waiting chan struct{}  // retries waiting for their slots
 	wg      sync.WaitGroup // deliveries waiting for their turn or a slot
@@ -160,6 +168,7 @@ func New(cfg Config, deps Deps) *Worker {
 		subj:         broker.Subjects{Prefix: cfg.Prefix},
 		log:          deps.Logger.With("component", "worker", "channel", name),
 		slots:        make(chan struct{}, cfg.MaxConcurrent),
+		dests:        newBulkhead(cfg.DestinationConcurrency),
 		retries:      make(chan struct{}, cfg.RetryWorkers),
 		waiting:      make(chan struct{}, 16*cfg.MaxConcurrent),
 	}
@@ -201,26 +210,33 @@ func (w *Worker) Start(ctx context.Context) error {
 	w.pool = broker.NewPool(w.cfg.MaxConcurrent)
 	cc, err := broker.ConsumeWith(w.deps.Consumer, broker.ConsumeConfig{Prefetch: w.cfg.MaxConcurrent, Logger: w.log, Metrics: w.deps.Metrics.consume}, func(msg jetstream.Msg) {
 		received := time.Now()
-		pace := w.paceOf(msg)
+		destID := msg.Headers().Get(broker.HeaderDestination)
+		pace := w.paceOf(destID)
 		at := w.pacer.Reserve(pace, received)
 		md, _ := msg.Metadata() // nil if unreadable: handle terminates the delivery
 		retry := md != nil && md.NumDelivered > 1
+		dest := w.dests.join(destID)
 		if !retry && !at.After(received) {
-			// The common case: a fresh delivery whose destination may be sent to now. The
-			// consumer waits for a slot, which is the pool's back-pressure.
-			w.slots <- struct{}{}
-			w.pool.Go(func() { w.run(ctx, msg, md, received, pace, at, true, false, 0) })
-			return
+			select {
+			case dest.ch <- struct{}{}:
+				// The common case: a fresh delivery whose destination may be sent to now. The
+				// consumer waits for a slot, which is the pool's back-pressure.
+				w.slots <- struct{}{}
+				w.pool.Go(func() { w.run(ctx, msg, md, received, pace, at, dest, true, false, 0) })
+				return
+			default: // its destination has its share of the slots: wait below
+			}
 		}
-		// A retry, or a delivery whose destination's pace says later: it waits without
-		// holding a send slot, so that neither a failing endpoint's retries nor a busy
-		// destination's backlog starve the others. At most 16 × MaxConcurrent wait at once
-		// (each a parked goroutine); past that the consumer waits too.
+		// A retry, a delivery whose destination's pace says later, or one whose destination
+		// has its share of the slots in flight: it waits without holding a send slot, so that
+		// neither a failing endpoint's retries nor a busy destination's backlog starve the
+		// others. At most 16 × MaxConcurrent wait at once (each a parked goroutine); past that
+		// the consumer waits too.
 		w.waiting <- struct{}{}
 		w.wg.Add(1)
 		go func() {
 			defer func() { <-w.waiting; w.wg.Done() }()
-			w.run(ctx, msg, md, received, pace, at, false, retry, 0)
+			w.run(ctx, msg, md, received, pace, at, dest, false, retry, 0)
 		}()
 	})
 	if err != nil {
@@ -239,35 +255,49 @@ func (w *Worker) Start(ctx context.Context) error {
 }
 
 // run takes one delivery from its turn in its destination's pace to its settlement. A
-// delivery that holds a send slot already (hasSlot) skips the waits. A provider's rate limit
-// (a 429 that says how long to wait) sends it again once the wait is over, without using up
-// an attempt: rate limits slow delivery down and lose nothing. The wait happens on a goroutine
-// of its own, holding neither a send slot nor one of the pool's goroutines.
-func (w *Worker) run(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMetadata, received time.Time, pace channel.Pace, at time.Time, hasSlot, retry bool, resends int) {
+// delivery that holds a send slot and its destination's already (hasSlot) skips the waits. A
+// provider's rate limit (a 429 that says how long to wait) sends it again once the wait is
+// over, without using up an attempt: rate limits slow delivery down and lose nothing. The
+// wait happens on a goroutine of its own, holding neither a send slot nor one of the pool's
+// goroutines.
+func (w *Worker) run(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMetadata, received time.Time, pace channel.Pace, at time.Time, dest *destSlots, hasSlot, retry bool, resends int) {
 	if !hasSlot {
+		// The narrowest first: a retry waiting for the retry slot holds none of its
+		// destination's, which fresh deliveries to it may use meanwhile.
 		if !w.waitTurn(w.waits, msg, pace, at) {
+			w.dests.leave(dest)
 			return // redelivered after AckWait
 		}
 		if retry {
 			if !w.acquire(ctx, w.retries, msg) {
+				w.dests.leave(dest)
 				return
 			}
 			defer func() { <-w.retries }()
 		}
+		if !w.acquire(w.waits, dest.ch, msg) {
+			w.dests.leave(dest)
+			return
+		}
 		if !w.acquire(ctx, w.slots, msg) {
+			<-dest.ch
+			w.dests.leave(dest)
 			return
 		}
 	}
 	again := w.handle(ctx, msg, md, received, pace, resends)
 	<-w.slots
-	if again {
-		at := w.pacer.Reserve(pace, time.Now())
-		w.wg.Add(1)
-		go func() {
-			defer w.wg.Done()
-			w.run(ctx, msg, md, received, pace, at, false, retry, resends+1)
-		}()
+	<-dest.ch
+	if !again {
+		w.dests.leave(dest)
+		return
 	}
+	at = w.pacer.Reserve(pace, time.Now())
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		w.run(ctx, msg, md, received, pace, at, dest, false, retry, resends+1)
+	}()
 }
 
 // waitTurn waits until at, the delivery's turn in its destination's pace, telling JetStream
@@ -304,8 +334,7 @@ func (w *Worker) waitTurn(ctx context.Context, msg jetstream.Msg, pace channel.P
 // paceOf returns the pace of the delivery's destination: the channel's, if it paces its
 // destinations, or an unpaced bucket of the destination alone, which a provider's pause
 // can still hold.
-func (w *Worker) paceOf(msg jetstream.Msg) channel.Pace {
-	id := msg.Headers().Get(broker.HeaderDestination)
+func (w *Worker) paceOf(id string) channel.Pace {
 	if id == "" {
 		return channel.Pace{}
 	}
