@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/render"
 )
 
 // CheckValidate checks a channel's verdict on a destination, as each channel's table of
@@ -45,5 +46,40 @@ func CheckNoSecrets(t testing.TB, what, text string, secrets ...string) {
 		if s != "" && strings.Contains(text, s) {
 			t.Errorf("%s %q leaks %q", what, text, s)
 		}
+	}
+}
+
+// PreviewChannel is a channel that shows what it would send.
+type PreviewChannel interface {
+	channel.Channel
+	channel.Previewer
+}
+
+// CheckPreviewIsWhatSendPosts previews, then sends, each render sample to d, and fails the
+// test unless each is delivered and each preview's body, of contentType, is exactly what the
+// provider's fake took: posted returns the body the fake took last, in the form a preview
+// shows it (with its secrets masked, say). check, when not nil, adds a channel's own checks
+// of each preview. Last, a notification without an event must not preview.
+func CheckPreviewIsWhatSendPosts(t testing.TB, ch PreviewChannel, d channel.Destination, contentType string,
+	posted func() []byte, check func(n channel.Notification, pv channel.Preview)) {
+	t.Helper()
+	for i := range render.Samples() {
+		n := Sample(d, i)
+		pv, err := ch.Preview(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o := ch.Send(t.Context(), n); o.Kind != channel.Delivered {
+			t.Fatalf("send: %+v", o)
+		}
+		if got := posted(); string(got) != string(pv.Body) || pv.ContentType != contentType {
+			t.Fatalf("%s: preview (%s) differs from the posted body:\n%s\n%s", n.Event.Type, pv.ContentType, pv.Body, got)
+		}
+		if check != nil {
+			check(n, pv)
+		}
+	}
+	if _, err := ch.Preview(channel.Notification{Destination: d}); err == nil {
+		t.Error("Preview of a notification without an event succeeded")
 	}
 }

@@ -37,6 +37,10 @@ func (r *recorder) Errorf(format string, args ...any) {
 // Fatalf records like Errorf; the helpers under test return after it.
 func (r *recorder) Fatalf(format string, args ...any) { r.Errorf(format, args...) }
 
+func (r *recorder) Error(args ...any) { r.Errorf("%s", fmt.Sprint(args...)) }
+
+func (r *recorder) Fatal(args ...any) { r.Errorf("%s", fmt.Sprint(args...)) }
+
 func TestSampleNotifications(t *testing.T) {
 	t.Parallel()
 	d := channel.Destination{ID: "dest", Channel: "plain"}
@@ -223,5 +227,32 @@ func TestCheckValidate(t *testing.T) {
 	channeltest.CheckNoSecrets(r, "reason", "HTTP 400: token abc123 refused", "", "zzz", "abc123")
 	if len(r.failures) != 1 || !strings.Contains(r.failures[0], `reason "HTTP 400: token abc123 refused" leaks "abc123"`) {
 		t.Errorf("CheckNoSecrets: %q", r.failures)
+	}
+}
+
+// previewing is a channel whose previews say "body" and "text" whatever the notification,
+// and whose sends are all delivered.
+type previewing struct{ strict }
+
+func (previewing) Send(context.Context, channel.Notification) channel.Outcome { return channel.Sent(200) }
+
+func (previewing) Preview(channel.Notification) (channel.Preview, error) {
+	return channel.Preview{ContentType: "text/plain", Body: []byte("body"), Text: "text"}, nil
+}
+
+func TestCheckPreviewIsWhatSendPosts(t *testing.T) {
+	t.Parallel()
+	d := channel.Destination{ID: "d", Channel: "strict"}
+	r := &recorder{TB: t}
+	checked := 0
+	channeltest.CheckPreviewIsWhatSendPosts(r, previewing{}, d, "text/plain", func() []byte { return []byte("body") },
+		func(channel.Notification, channel.Preview) { checked++ })
+	if checked != len(render.Samples()) || len(r.failures) != 1 || !strings.Contains(r.failures[0], "without an event succeeded") {
+		t.Errorf("checked %d previews, failures %q; want every sample checked and one failure, for the preview without an event", checked, r.failures)
+	}
+	r = &recorder{TB: t}
+	channeltest.CheckPreviewIsWhatSendPosts(r, previewing{}, d, "text/plain", func() []byte { return []byte("other") }, nil)
+	if len(r.failures) == 0 || !strings.Contains(r.failures[0], "differs from the posted body") {
+		t.Errorf("a preview unlike the posted body gave %q", r.failures)
 	}
 }

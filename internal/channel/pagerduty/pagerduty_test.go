@@ -339,29 +339,17 @@ func TestPagerDutyPreviewIsWhatSendPosts(t *testing.T) {
 	t.Parallel()
 	srv := pagerdutytest.NewServer(t, pagerdutytest.WithoutRateLimit())
 	key := srv.NewRoutingKey()
-	ch := pagerduty.New(channeltest.NewClient(t), nil)
 	d := pagerduty.Destination("oncall", srv.URL, key)
-	for _, ev := range render.Samples() {
-		n := channeltest.Notify(d, ev)
-		pv, err := ch.Preview(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(string(pv.Body), key) {
-			t.Fatalf("%s: preview shows the routing key", ev.Type)
-		}
-		if o := ch.Send(t.Context(), n); o.Kind != channel.Delivered {
-			t.Fatalf("send: %+v", o)
-		}
-		events := srv.Events()
-		posted := strings.Replace(string(events[len(events)-1].Body), key, channel.MaskSecret(key), 1)
-		if posted != string(pv.Body) || pv.ContentType != "application/json" || pv.Text == "" {
-			t.Fatalf("%s: preview (%s, %q) differs from the posted body:\n%s\n%s", ev.Type, pv.ContentType, pv.Text, pv.Body, posted)
-		}
-	}
-	if _, err := ch.Preview(channel.Notification{Destination: d}); err == nil {
-		t.Error("Preview of a notification without an event succeeded")
-	}
+	channeltest.CheckPreviewIsWhatSendPosts(t, pagerduty.New(channeltest.NewClient(t), nil), d, "application/json",
+		func() []byte {
+			events := srv.Events()
+			return []byte(strings.Replace(string(events[len(events)-1].Body), key, channel.MaskSecret(key), 1))
+		},
+		func(n channel.Notification, pv channel.Preview) {
+			if strings.Contains(string(pv.Body), key) || pv.Text == "" {
+				t.Fatalf("%s: preview shows the routing key, or has no text (%q)", n.Event.Type, pv.Text)
+			}
+		})
 }
 
 // TestProfileLoads checks that the embedded templates load, each test-rendered with every

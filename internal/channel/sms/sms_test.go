@@ -451,25 +451,17 @@ func TestSMSPreviewIsWhatSendPosts(t *testing.T) {
 	acct := srv.NewAccount()
 	ch := sms.New(channeltest.NewClient(t), nil)
 	d := destination(srv, acct, "+14155550100")
-	for i := range render.Samples() {
-		n := channeltest.Sample(d, i)
-		pv, err := ch.Preview(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if o := ch.Send(t.Context(), n); o.Kind != channel.Delivered {
-			t.Fatalf("send: %+v", o)
-		}
-		msgs := srv.Messages()
-		got := msgs[len(msgs)-1]
-		want := url.Values{"To": {got.To}, "From": {got.From}, "Body": {got.Body}}.Encode()
-		if string(pv.Body) != want || pv.ContentType != sms.ContentType || pv.Text != got.Body {
-			t.Fatalf("%s: preview %q (%s) differs from the posted %q", n.Event.Type, pv.Body, pv.ContentType, want)
-		}
-	}
-	if _, err := ch.Preview(channel.Notification{Destination: d}); err == nil {
-		t.Error("Preview of a notification without an event succeeded")
-	}
+	last := func() smstest.Message { msgs := srv.Messages(); return msgs[len(msgs)-1] }
+	channeltest.CheckPreviewIsWhatSendPosts(t, ch, d, sms.ContentType,
+		func() []byte {
+			got := last()
+			return []byte(url.Values{"To": {got.To}, "From": {got.From}, "Body": {got.Body}}.Encode())
+		},
+		func(n channel.Notification, pv channel.Preview) {
+			if got := last(); pv.Text != got.Body {
+				t.Fatalf("%s: preview text %q differs from the posted %q", n.Event.Type, pv.Text, got.Body)
+			}
+		})
 	if pv, err := ch.Preview(channel.Notification{Event: render.Samples()[0]}); err != nil || !strings.Contains(string(pv.Body), "From=%2B15005550006") {
 		t.Errorf("Preview without a destination = %q, %v; want the preview configuration's", pv.Body, err)
 	}

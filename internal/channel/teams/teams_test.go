@@ -414,29 +414,14 @@ func TestTeamsPace(t *testing.T) {
 func TestTeamsPreviewIsWhatSendPosts(t *testing.T) {
 	t.Parallel()
 	srv := teamstest.NewServer(t, teamstest.WithoutRateLimit())
-	ch := teams.New(channeltest.NewClient(t), nil)
 	d := teams.Destination("preview", srv.NewWorkflow("preview"))
-	for i := range render.Samples() {
-		n := channeltest.Sample(d, i)
-		pv, err := ch.Preview(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if o := ch.Send(t.Context(), n); o.Kind != channel.Delivered {
-			t.Fatalf("send: %+v", o)
-		}
-		msgs := srv.Messages()
-		got := msgs[len(msgs)-1]
-		if string(got.Body) != string(pv.Body) || pv.ContentType != "application/json" {
-			t.Fatalf("%s: preview (%s) differs from the posted body:\n%s\n%s", n.Event.Type, pv.ContentType, pv.Body, got.Body)
-		}
-		if pv.Text == "" || strings.Contains(pv.Text, `\`) {
-			t.Errorf("%s: preview text %q, want the title without escapes", n.Event.Type, pv.Text)
-		}
-	}
-	if _, err := ch.Preview(channel.Notification{Destination: d}); err == nil {
-		t.Error("Preview of a notification without an event succeeded")
-	}
+	channeltest.CheckPreviewIsWhatSendPosts(t, teams.New(channeltest.NewClient(t), nil), d, "application/json",
+		func() []byte { msgs := srv.Messages(); return msgs[len(msgs)-1].Body },
+		func(n channel.Notification, pv channel.Preview) {
+			if pv.Text == "" || strings.Contains(pv.Text, `\`) {
+				t.Errorf("%s: preview text %q, want the title without escapes", n.Event.Type, pv.Text)
+			}
+		})
 }
 
 // TestProvider checks the channel's description: its variables (a public contract), its

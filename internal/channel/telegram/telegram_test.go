@@ -413,27 +413,14 @@ func TestTelegramPace(t *testing.T) {
 func TestTelegramPreviewIsWhatSendPosts(t *testing.T) {
 	t.Parallel()
 	srv, ch, d := setup(t)
-	for i := range render.Samples() {
-		n := channeltest.Sample(d, i)
-		pv, err := ch.Preview(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if o := ch.Send(t.Context(), n); o.Kind != channel.Delivered {
-			t.Fatalf("send: %+v", o)
-		}
-		msgs := srv.Messages()
-		got := msgs[len(msgs)-1]
-		if string(got.Body) != string(pv.Body) || pv.ContentType != "application/json" {
-			t.Fatalf("%s: preview (%s) differs from the posted body:\n%s\n%s", n.Event.Type, pv.ContentType, pv.Body, got.Body)
-		}
-		if pv.Text != got.Payload.Text {
-			t.Errorf("%s: preview text %q, posted %q", n.Event.Type, pv.Text, got.Payload.Text)
-		}
-	}
-	if _, err := ch.Preview(channel.Notification{Destination: d}); err == nil {
-		t.Error("Preview of a notification without an event succeeded")
-	}
+	last := func() telegramtest.Message { msgs := srv.Messages(); return msgs[len(msgs)-1] }
+	channeltest.CheckPreviewIsWhatSendPosts(t, ch, d, "application/json",
+		func() []byte { return last().Body },
+		func(n channel.Notification, pv channel.Preview) {
+			if got := last(); pv.Text != got.Payload.Text {
+				t.Errorf("%s: preview text %q, posted %q", n.Event.Type, pv.Text, got.Payload.Text)
+			}
+		})
 }
 
 // TestProvider checks the channel's description: its variables (a public contract), its
