@@ -2,6 +2,7 @@ package channeltest
 
 import (
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -82,4 +83,20 @@ func CheckPreviewIsWhatSendPosts(t testing.TB, ch PreviewChannel, d channel.Dest
 	if _, err := ch.Preview(channel.Notification{Destination: d}); err == nil {
 		t.Error("Preview of a notification without an event succeeded")
 	}
+}
+
+// SendPastLimit sends two samples to d, through a provider (or its fake) that takes one at a
+// time, and fails the test unless the first is delivered and the second is refused with 429
+// and to be retried. It returns the second outcome, for a channel's checks of how long it
+// waits.
+func SendPastLimit(t testing.TB, ch channel.Channel, d channel.Destination) channel.Outcome {
+	t.Helper()
+	if o := ch.Send(t.Context(), Sample(d, 0)); o.Kind != channel.Delivered {
+		t.Fatalf("first send: %+v, want delivered", o)
+	}
+	o := ch.Send(t.Context(), Sample(d, 1))
+	if o.Kind != channel.Retry || o.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("second send: %+v, want retry 429", o)
+	}
+	return o
 }

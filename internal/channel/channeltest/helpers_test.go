@@ -234,7 +234,9 @@ func TestCheckValidate(t *testing.T) {
 // and whose sends are all delivered.
 type previewing struct{ strict }
 
-func (previewing) Send(context.Context, channel.Notification) channel.Outcome { return channel.Sent(200) }
+func (previewing) Send(context.Context, channel.Notification) channel.Outcome {
+	return channel.Sent(200)
+}
 
 func (previewing) Preview(channel.Notification) (channel.Preview, error) {
 	return channel.Preview{ContentType: "text/plain", Body: []byte("body"), Text: "text"}, nil
@@ -254,5 +256,14 @@ func TestCheckPreviewIsWhatSendPosts(t *testing.T) {
 	channeltest.CheckPreviewIsWhatSendPosts(r, previewing{}, d, "text/plain", func() []byte { return []byte("other") }, nil)
 	if len(r.failures) == 0 || !strings.Contains(r.failures[0], "differs from the posted body") {
 		t.Errorf("a preview unlike the posted body gave %q", r.failures)
+	}
+}
+
+func TestSendPastLimit(t *testing.T) {
+	t.Parallel()
+	r := &recorder{TB: t}
+	channeltest.SendPastLimit(r, previewing{}, channel.Destination{ID: "d", Channel: "strict"})
+	if len(r.failures) != 1 || !strings.Contains(r.failures[0], "want retry 429") {
+		t.Errorf("a channel that is never limited gave %q", r.failures)
 	}
 }

@@ -153,13 +153,7 @@ func TestSlackRateLimited(t *testing.T) {
 		srv := slacktest.NewServer(t, slacktest.WithRateLimit(time.Hour, 1))
 		ch := slack.New(channeltest.NewClient(t), nil)
 		d := slack.Destination("busy", srv.NewWebhook("busy"))
-		if o := ch.Send(t.Context(), channeltest.Sample(d, 0)); o.Kind != channel.Delivered {
-			t.Fatalf("first send: %+v, want delivered", o)
-		}
-		o := ch.Send(t.Context(), channeltest.Sample(d, 1))
-		if o.Kind != channel.Retry || o.StatusCode != http.StatusTooManyRequests {
-			t.Fatalf("second send: %+v, want retry 429", o)
-		}
+		o := channeltest.SendPastLimit(t, ch, d)
 		if o.RetryAfter != time.Hour || o.Pause != time.Hour {
 			t.Errorf("RetryAfter = %s, Pause = %s, want 1h each", o.RetryAfter, o.Pause)
 		}

@@ -308,13 +308,7 @@ func TestSMSRateLimitedByFake(t *testing.T) {
 			acct := srv.NewAccount()
 			ch := sms.New(channeltest.NewClient(t), nil, sms.WithPace(time.Second, 2))
 			d := destination(srv, acct, "+14155550100")
-			if o := ch.Send(t.Context(), channeltest.Sample(d, 0)); o.Kind != channel.Delivered {
-				t.Fatalf("first send: %+v", o)
-			}
-			o := ch.Send(t.Context(), channeltest.Sample(d, 1))
-			if o.Kind != channel.Retry || o.StatusCode != http.StatusTooManyRequests {
-				t.Fatalf("second send: %+v, want retry 429", o)
-			}
+			o := channeltest.SendPastLimit(t, ch, d)
 			wantAfter, wantPause := time.Duration(0), 2*time.Second
 			if withHeader {
 				wantAfter, wantPause = time.Hour, time.Hour

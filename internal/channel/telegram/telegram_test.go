@@ -137,13 +137,7 @@ func TestTelegramRateLimited(t *testing.T) {
 		srv := telegramtest.NewServer(t, telegramtest.WithRateLimit(time.Hour, 1))
 		ch := telegram.New(channeltest.NewClient(t), nil)
 		d := telegram.Destination("busy", srv.URL, srv.NewBot(), srv.NewChat(telegramtest.Private))
-		if o := ch.Send(t.Context(), channeltest.Sample(d, 0)); o.Kind != channel.Delivered {
-			t.Fatalf("first send: %+v, want delivered", o)
-		}
-		o := ch.Send(t.Context(), channeltest.Sample(d, 1))
-		if o.Kind != channel.Retry || o.StatusCode != http.StatusTooManyRequests {
-			t.Fatalf("second send: %+v, want retry 429", o)
-		}
+		o := channeltest.SendPastLimit(t, ch, d)
 		if o.RetryAfter != time.Hour || o.Pause != time.Hour || !strings.Contains(o.Reason, "Too Many Requests: retry after 3600") {
 			t.Errorf("outcome = %+v, want 1h RetryAfter and Pause, quoting the description", o)
 		}
