@@ -2,6 +2,7 @@ package channeltest
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"testing"
 	"time"
@@ -18,6 +19,18 @@ func NewClient(t testing.TB) *http.Client {
 	c := channel.NewHTTPClient(5 * time.Second)
 	t.Cleanup(c.CloseIdleConnections)
 	return c
+}
+
+// Build returns p's channel as the registry builds it (channel.Build), sending with
+// NewClient's client and logging to logger (nil for none), and fails the test if p refuses
+// to build.
+func Build(t testing.TB, p channel.Provider, logger *slog.Logger) channel.Channel {
+	t.Helper()
+	ch, err := channel.Build(p, channel.Deps{Client: NewClient(t), Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch
 }
 
 // Notify returns the first attempt at delivering ev to d, as the delivery loop makes it: its

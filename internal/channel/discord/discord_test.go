@@ -36,10 +36,7 @@ func TestDiscordConformance(t *testing.T) {
 	t.Parallel()
 	channeltest.Run(t, channeltest.Harness{
 		New: func(t testing.TB, baseURL string, logger *slog.Logger) (channel.Channel, channel.Destination) {
-			ch, err := channel.Build(discord.Provider{}, channel.Deps{Client: channeltest.NewClient(t), Logger: logger})
-			if err != nil {
-				t.Fatal(err)
-			}
+			ch := channeltest.Build(t, discord.Provider{}, logger)
 			return ch, discord.Destination("ops-discord", baseURL+"/api/webhooks/112233445566778899/"+testToken)
 		},
 		Secrets: []string{testToken},
@@ -269,10 +266,7 @@ func TestDiscordEchoingTheTokenIsRedacted(t *testing.T) {
 	fake := discordtest.NewServer(t)
 	wh := fake.Webhook()
 	fake.FailNext(http.StatusBadRequest, `{"code":50035,"message":"Invalid Form Body for `+wh.URL+` token `+wh.Token+`","errors":{"`+wh.Token+`":{"_errors":[{"code":"X","message":"`+wh.Token+`"}]}}}`)
-	ch, err := channel.Build(discord.Provider{}, channel.Deps{Client: channeltest.NewClient(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := channeltest.Build(t, discord.Provider{}, nil)
 	o := ch.Send(t.Context(), channeltest.SampleNotification(discord.Destination("echo", fake.WebhookURL())))
 	if o.Kind != channel.Permanent {
 		t.Fatalf("outcome = %+v", o)
@@ -477,10 +471,7 @@ func TestLogsWithoutSecrets(t *testing.T) {
 		return buf.Write(p)
 	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	fake := discordtest.NewServer(t)
-	ch, err := channel.Build(discord.Provider{}, channel.Deps{Client: channeltest.NewClient(t), Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := channeltest.Build(t, discord.Provider{}, logger)
 	ch.Send(t.Context(), channeltest.SampleNotification(discord.Destination("logged", fake.WebhookURL())))
 	mu.Lock()
 	out := buf.String()

@@ -30,10 +30,7 @@ func TestResendConformance(t *testing.T) {
 	const apiKey = "re_conformance_5f1e0c9a7b3d4e2f"
 	channeltest.Run(t, channeltest.Harness{
 		New: func(t testing.TB, baseURL string, logger *slog.Logger) (channel.Channel, channel.Destination) {
-			ch, err := channel.Build(email.Provider{}, channel.Deps{Client: channeltest.NewClient(t), Logger: logger})
-			if err != nil {
-				t.Fatal(err)
-			}
+			ch := channeltest.Build(t, email.Provider{}, logger)
 			return ch, email.Destination("ops-mail", &email.Config{ResendAPIURL: baseURL, ResendAPIKey: apiKey,
 				From: testFrom, To: []string{testTo, "oncall@acme.example"}})
 		},
@@ -188,10 +185,7 @@ func TestResendOutcomes(t *testing.T) {
 			t.Parallel()
 			fake := emailtest.NewResend(t, emailtest.WithRateLimit(0))
 			logger, logs := debugLogger()
-			ch, err := channel.Build(email.Provider{}, channel.Deps{Client: channeltest.NewClient(t), Logger: logger})
-			if err != nil {
-				t.Fatal(err)
-			}
+			ch := channeltest.Build(t, email.Provider{}, logger)
 			fake.FailNext(c.fail)
 			o := ch.Send(t.Context(), channeltest.NotifyRaw(t, resendDest(fake), channeltest.SampleOf(t, "payment.failed")))
 			if o.Kind != c.want || o.StatusCode != c.fail.StatusCode {

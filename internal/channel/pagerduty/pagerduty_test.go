@@ -37,10 +37,7 @@ func TestPagerDutyConformance(t *testing.T) {
 	const key = "u7Kq2ZpW9xLm4RtB8vNc3HdY6fJs1GaE"
 	channeltest.Run(t, channeltest.Harness{
 		New: func(t testing.TB, baseURL string, logger *slog.Logger) (channel.Channel, channel.Destination) {
-			ch, err := channel.Build(pagerduty.Provider{}, channel.Deps{Client: channeltest.NewClient(t), Logger: logger})
-			if err != nil {
-				t.Fatal(err)
-			}
+			ch := channeltest.Build(t, pagerduty.Provider{}, logger)
 			return ch, pagerduty.Destination("oncall", baseURL, key)
 		},
 		Secrets: []string{key},

@@ -28,10 +28,7 @@ func TestSlackConformance(t *testing.T) {
 	const token = "xoxhooktoken0123456789AB"
 	channeltest.Run(t, channeltest.Harness{
 		New: func(t testing.TB, baseURL string, logger *slog.Logger) (channel.Channel, channel.Destination) {
-			ch, err := channel.Build(slack.Provider{}, channel.Deps{Client: channeltest.NewClient(t), Logger: logger})
-			if err != nil {
-				t.Fatal(err)
-			}
+			ch := channeltest.Build(t, slack.Provider{}, logger)
 			return ch, channel.Destination{
 				ID: "ops-slack", Channel: slack.Name, Config: &slack.Config{WebhookURL: baseURL + "/services/T0HERALD/B0HERALD/" + token},
 			}

@@ -36,10 +36,7 @@ func TestSMSConformance(t *testing.T) {
 	)
 	channeltest.Run(t, channeltest.Harness{
 		New: func(t testing.TB, baseURL string, logger *slog.Logger) (channel.Channel, channel.Destination) {
-			ch, err := channel.Build(sms.Provider{}, channel.Deps{Client: channeltest.NewClient(t), Logger: logger})
-			if err != nil {
-				t.Fatal(err)
-			}
+			ch := channeltest.Build(t, sms.Provider{}, logger)
 			return ch, sms.Destination("oncall", baseURL, sid, token, "+15005550006", "+14155550100")
 		},
 		Secrets: []string{token},

@@ -35,10 +35,7 @@ func TestTeamsConformance(t *testing.T) {
 	const sig = "Xk3vQpL0sigNATURE0123456789abcdefGHIJKLmnop"
 	channeltest.Run(t, channeltest.Harness{
 		New: func(t testing.TB, baseURL string, logger *slog.Logger) (channel.Channel, channel.Destination) {
-			ch, err := channel.Build(teams.Provider{}, channel.Deps{Client: channeltest.NewClient(t), Logger: logger})
-			if err != nil {
-				t.Fatal(err)
-			}
+			ch := channeltest.Build(t, teams.Provider{}, logger)
 			return ch, teams.Destination("ops-teams", workflowURL(baseURL, sig))
 		},
 		Secrets: []string{sig},

@@ -38,10 +38,7 @@ func TestTelegramConformance(t *testing.T) {
 	const token = "7301234567:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 	channeltest.Run(t, channeltest.Harness{
 		New: func(t testing.TB, baseURL string, logger *slog.Logger) (channel.Channel, channel.Destination) {
-			ch, err := channel.Build(telegram.Provider{}, channel.Deps{Client: channeltest.NewClient(t), Logger: logger})
-			if err != nil {
-				t.Fatal(err)
-			}
+			ch := channeltest.Build(t, telegram.Provider{}, logger)
 			return ch, telegram.Destination("ops-telegram", baseURL, token, "-1001234567890")
 		},
 		Secrets: []string{token},

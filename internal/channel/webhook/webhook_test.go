@@ -61,10 +61,7 @@ func TestWebhookConformance(t *testing.T) {
 	}
 	channeltest.Run(t, channeltest.Harness{
 		New: func(t testing.TB, baseURL string, logger *slog.Logger) (channel.Channel, channel.Destination) {
-			ch, err := channel.Build(webhook.Provider{}, channel.Deps{Client: channeltest.NewClient(t), Logger: logger})
-			if err != nil {
-				t.Fatal(err)
-			}
+			ch := channeltest.Build(t, webhook.Provider{}, logger)
 			return ch, channel.Destination{ID: "ops-hook", Channel: webhook.Name, Config: &webhook.Config{
 				URL:     baseURL + "/hooks/herald/" + token + "?sig=" + sig,
 				Secret:  secret,
@@ -284,10 +281,7 @@ func TestWebhookWrongSecretIsRefused(t *testing.T) {
 func TestWebhookPermanentWithoutSending(t *testing.T) {
 	t.Parallel()
 	rcv := webhooktest.NewReceiver(t, "")
-	ch, err := channel.Build(webhook.Provider{}, channel.Deps{Client: channeltest.NewClient(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := channeltest.Build(t, webhook.Provider{}, nil)
 	secret := rcv.Secret()
 	cases := map[string]func(*channel.Notification){
 		"delivery id with a dot": func(n *channel.Notification) { n.DeliveryID = "evt.1:dest" },
@@ -428,10 +422,7 @@ func TestWebhookLogsWithoutSecrets(t *testing.T) {
 		return buf.Write(p)
 	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	rcv := webhooktest.NewReceiver(t, "")
-	ch, err := channel.Build(webhook.Provider{}, channel.Deps{Client: channeltest.NewClient(t), Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := channeltest.Build(t, webhook.Provider{}, logger)
 	d := rcv.Destination("logged")
 	cfgOf(&d).URL += "/a/b/secret-path-token?key=secret-query-value"
 	ch.Send(t.Context(), channeltest.SampleNotification(d))
