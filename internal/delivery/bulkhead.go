@@ -18,6 +18,8 @@ type destSlots struct {
 	key   string
 	ch    chan struct{}
 	users int
+	// queued counts the deliveries that wait for one of ch's slots.
+	queued int
 }
 
 func newBulkhead(max int) *bulkhead {
@@ -43,5 +45,26 @@ func (b *bulkhead) leave(d *destSlots) {
 	if d.users--; d.users == 0 {
 		delete(b.dest, d.key)
 	}
+	b.mu.Unlock()
+}
+
+// queue reports whether a delivery may wait for one of d's slots, and if so counts it: at most
+// as many wait as d has slots, so that the deliveries of a destination that stopped
+// answering do not pile up in the worker (and, past its limit of waiting deliveries, stop
+// the consumer for every destination). Each true answer is paired with dequeue.
+func (b *bulkhead) queue(d *destSlots) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if d.queued >= b.max {
+		return false
+	}
+	d.queued++
+	return true
+}
+
+// dequeue ends a wait that queue allowed.
+func (b *bulkhead) dequeue(d *destSlots) {
+	b.mu.Lock()
+	d.queued--
 	b.mu.Unlock()
 }

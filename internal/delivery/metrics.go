@@ -62,7 +62,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"channel", "destination"}),
 		held: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "notifications_held_total",
-			Help: "Deliveries handed back to JetStream for later without spending an attempt, by reason: circuit_open, rate_limited, unknown_destination, attempts_unavailable, publish_failed.",
+			Help: "Deliveries handed back to JetStream for later without spending an attempt, by reason: circuit_open, rate_limited, unknown_destination, attempts_unavailable, publish_failed, destination_busy.",
 		}, []string{"channel", "reason"}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "notifications_rate_limited_total",

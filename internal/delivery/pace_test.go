@@ -111,8 +111,9 @@ func TestPacedDestinationDoesNotHoldOthers(t *testing.T) {
 			"slow": {ID: "slow", Channel: chName},
 			destID: {ID: destID, Channel: chName},
 		},
-		Metrics: e.metrics,
-		Logger:  obs.Discard(),
+		Attempts: e.attempts,
+		Metrics:  e.metrics,
+		Logger:   obs.Discard(),
 	})
 	if err := w.Start(t.Context()); err != nil {
 		t.Fatal(err)

@@ -155,6 +155,9 @@ type RawSender interface {
 
 // New builds a Worker; Start runs it.
 func New(cfg Config, deps Deps) *Worker {
+	if deps.Attempts == nil {
+		panic("delivery.New: Deps.Attempts is required")
+	}
 	cfg = cfg.withDefaults()
 	name := deps.Channel.Name()
 	rs, ok := channel.As[RawSender](deps.Channel)
@@ -275,9 +278,23 @@ func (w *Worker) run(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMe
 			}
 			defer func() { <-w.retries }()
 		}
-		if !w.acquire(w.waits, dest.ch, msg) {
-			w.dests.leave(dest)
-			return
+		select {
+		case dest.ch <- struct{}{}:
+		default:
+			// The destination has its share of the slots in flight: wait for one, unless
+			// as many wait already, which means it stopped answering. Then the delivery is
+			// held, without spending an attempt, until a slot is likely free.
+			if !w.dests.queue(dest) {
+				w.dests.leave(dest)
+				w.hold(msg, resultOf(msg, w.name), holdDestinationBusy, w.cfg.SendTimeout)
+				return
+			}
+			ok := w.acquire(w.waits, dest.ch, msg)
+			w.dests.dequeue(dest)
+			if !ok {
+				w.dests.leave(dest)
+				return
+			}
 		}
 		if !w.acquire(ctx, w.slots, msg) {
 			<-dest.ch
@@ -404,21 +421,8 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 		_ = msg.InProgress()
 	}
 
-	h := msg.Headers()
-	n := channel.Notification{
-		DeliveryID: h.Get(broker.HeaderDeliveryID),
-		Attempt:    1,
-		Raw:        msg.Data(),
-	}
-	res := store.Result{
-		DeliveryID:  n.DeliveryID,
-		EventID:     h.Get(broker.HeaderEventID),
-		TenantID:    h.Get(broker.HeaderTenant),
-		EventType:   h.Get(broker.HeaderEventType),
-		Channel:     w.name,
-		Destination: h.Get(broker.HeaderDestination),
-		Attempt:     1,
-	}
+	res := resultOf(msg, w.name)
+	n := channel.Notification{DeliveryID: res.DeliveryID, Attempt: 1, Raw: msg.Data()}
 	if n.DeliveryID == "" || res.Destination == "" {
 		w.settle(ctx, msg, res, channel.Fail(0, "delivery message lacks its Herald headers"))
 		return false
@@ -494,6 +498,20 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 	return false
 }
 
+// resultOf starts the result of a delivery's attempt from its headers, as on attempt 1.
+func resultOf(msg jetstream.Msg, channelName string) store.Result {
+	h := msg.Headers()
+	return store.Result{
+		DeliveryID:  h.Get(broker.HeaderDeliveryID),
+		EventID:     h.Get(broker.HeaderEventID),
+		TenantID:    h.Get(broker.HeaderTenant),
+		EventType:   h.Get(broker.HeaderEventType),
+		Channel:     channelName,
+		Destination: h.Get(broker.HeaderDestination),
+		Attempt:     1,
+	}
+}
+
 // Why a delivery was held, the bounded reason label of notifications_held_total. Every
 // NakWithDelay of the worker is a hold (here) or a scheduled retry (settle, after Backoff).
 const (
@@ -503,6 +521,9 @@ const (
 	holdAttemptsUnavailable = "attempts_unavailable"
 	// holdPublishFailed: RESULTS or DEAD did not take the attempt's result or dead letter.
 	holdPublishFailed = "publish_failed"
+	// holdDestinationBusy: the destination had its share of the send slots in flight and as
+	// many deliveries waiting for them.
+	holdDestinationBusy = "destination_busy"
 )
 
 // hold hands a delivery back to JetStream for about wait without spending an attempt: it
