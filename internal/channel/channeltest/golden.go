@@ -6,6 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/render"
 )
 
 // Golden compares got with the golden file at path, relative to the test's package, and
@@ -82,5 +85,27 @@ func packageArg() string {
 			return "."
 		}
 		dir = parent
+	}
+}
+
+// GoldenPreviews pins the exact body ch previews for each render sample sent to d, in a
+// parallel subtest named after the sample's type: the body must pass check (the provider's
+// contract, when check is not nil), be compact JSON, and equal testdata/golden/<type>.json
+// indented (GoldenJSON; update rewrites the files).
+func GoldenPreviews(t *testing.T, ch channel.Previewer, d channel.Destination, check func(t testing.TB, body []byte), update bool) {
+	t.Helper()
+	for _, ev := range render.Samples() {
+		t.Run(ev.Type, func(t *testing.T) {
+			t.Parallel()
+			pv, err := ch.Preview(channel.Notification{DeliveryID: ev.ID + ":golden", Attempt: 1, Event: ev, Destination: d})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if check != nil {
+				check(t, pv.Body)
+			}
+			CheckCompactJSON(t, pv.Body)
+			GoldenJSON(t, filepath.Join("testdata", "golden", ev.Type+".json"), pv.Body, update)
+		})
 	}
 }

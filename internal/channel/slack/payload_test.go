@@ -3,7 +3,6 @@ package slack
 import (
 	"flag"
 	"math/rand/v2"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -48,20 +47,7 @@ func checkPayload(t testing.TB, p payload) []byte {
 // Run go test ./internal/channel/slack -update to rewrite them after a template change.
 func TestGolden(t *testing.T) {
 	t.Parallel()
-	ch := New(nil, defaultTemplates())
-	for _, ev := range render.Samples() {
-		t.Run(ev.Type, func(t *testing.T) {
-			t.Parallel()
-			pv, err := ch.Preview(channel.Notification{DeliveryID: ev.ID + ":golden", Attempt: 1, Event: ev})
-			if err != nil {
-				t.Fatal(err)
-			}
-			// The body is compact JSON; compare its indented form, which is equal exactly
-			// when the bodies are.
-			channeltest.CheckCompactJSON(t, pv.Body)
-			channeltest.GoldenJSON(t, filepath.Join("testdata", "golden", ev.Type+".json"), pv.Body, *update)
-		})
-	}
+	channeltest.GoldenPreviews(t, New(nil, defaultTemplates()), channel.Destination{}, nil, *update)
 }
 
 // TestPayloadLimitsProperty builds payloads from many random huge messages and checks every

@@ -3,7 +3,6 @@ package teams
 import (
 	"flag"
 	"math/rand/v2"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -39,19 +38,8 @@ func checkBody(t testing.TB, body []byte, markdown bool) *teamstest.Payload {
 // Run go test ./internal/channel/teams -update to rewrite them after a template change.
 func TestGolden(t *testing.T) {
 	t.Parallel()
-	ch := New(nil, defaultTemplates())
-	for _, ev := range render.Samples() {
-		t.Run(ev.Type, func(t *testing.T) {
-			t.Parallel()
-			pv, err := ch.Preview(channel.Notification{DeliveryID: ev.ID + ":golden", Attempt: 1, Event: ev})
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkBody(t, pv.Body, true)
-			channeltest.CheckCompactJSON(t, pv.Body)
-			channeltest.GoldenJSON(t, filepath.Join("testdata", "golden", ev.Type+".json"), pv.Body, *update)
-		})
-	}
+	channeltest.GoldenPreviews(t, New(nil, defaultTemplates()), channel.Destination{},
+		func(t testing.TB, body []byte) { checkBody(t, body, true) }, *update)
 }
 
 // TestHostileEventsProperty renders many random events with hostile data through the

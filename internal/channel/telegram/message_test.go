@@ -3,7 +3,6 @@ package telegram
 import (
 	"flag"
 	"math/rand/v2"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -50,20 +49,8 @@ func checkText(t testing.TB, text string, max int) *telegramtest.Payload {
 // Run go test ./internal/channel/telegram -update to rewrite them after a template change.
 func TestGolden(t *testing.T) {
 	t.Parallel()
-	ch := New(nil, defaultTemplates())
 	d := Destination("golden", "", "123456789:AAGoldenGoldenGoldenGoldenGoldenGo", "-1001234567890")
-	for _, ev := range render.Samples() {
-		t.Run(ev.Type, func(t *testing.T) {
-			t.Parallel()
-			pv, err := ch.Preview(channel.Notification{DeliveryID: ev.ID + ":golden", Attempt: 1, Event: ev, Destination: d})
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkBody(t, pv.Body)
-			channeltest.CheckCompactJSON(t, pv.Body)
-			channeltest.GoldenJSON(t, filepath.Join("testdata", "golden", ev.Type+".json"), pv.Body, *update)
-		})
-	}
+	channeltest.GoldenPreviews(t, New(nil, defaultTemplates()), d, func(t testing.TB, body []byte) { checkBody(t, body) }, *update)
 }
 
 // TestHostileEventsProperty renders many random events with hostile data through the
