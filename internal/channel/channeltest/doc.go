@@ -9,11 +9,18 @@
 // timeouts and cancellation, redirects, secret redaction in reasons and logs, and an
 // oversize event.
 //
-// Beside the suite are the helpers the channels' own tests share: NewClient, Notify, Sample
-// and SampleOf to set a test up; Golden and GoldenJSON to pin a rendered body in a file under
-// testdata that -update rewrites; and HostileText, BigMessage and HostileEvent, generators of
-// long and hostile messages and events (10 kB texts, 40 fields and more, emoji, right-to-left
-// text, the markup of every channel) for property tests, with Runs to size them and FuzzEvent
-// and Grow for fuzz targets. The machinery the providers' fakes
-// share is in the sub-package fakeprovider.
+// Beside the suite are the helpers the channels' own tests share:
+//
+//   - setting a test up: Build, NewClient, Notify, NotifyRaw, Sample and SampleOf;
+//   - checks every channel makes: CheckValidate (a table of valid and invalid destinations),
+//     CheckNoSecrets, CheckPreviewIsWhatSendPosts and SendPastLimit (against a provider's
+//     fake);
+//   - golden files under testdata that -update rewrites: Golden, GoldenJSON, GoldenPreviews
+//     and CheckCompactJSON;
+//   - property and fuzz tests: Hostile, HostileText, BigMessage and HostileEvent generate long
+//     and hostile messages and events (10 kB texts, 40 fields and more, emoji, right-to-left
+//     text, the markup of every channel), Runs sizes them, FuzzEvent and Grow turn a fuzz
+//     target's arguments into an event or a long text.
+//
+// The machinery the providers' fakes share is in the sub-package fakeprovider.
 package channeltest

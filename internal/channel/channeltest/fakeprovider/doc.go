@@ -9,6 +9,7 @@
 //     Retry-After header carries.
 //   - Queue holds the failures a test injects, answered in order.
 //   - Random makes the ids, secrets and tokens a fake hands out.
+//   - Do and DecodeJSON send a request to a fake and read its answer, for the fake's own tests.
 //
 // A fake keeps its own routes, request checks, error bodies and answers, and the provider's
 // documentation links beside them. All the types here are safe for concurrent use; a fake may
