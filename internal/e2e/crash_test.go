@@ -36,6 +36,7 @@ func TestWorkerKilledMidDelivery(t *testing.T) {
 	e := baseEnv(t, n.URL(), dbURL, r.Destination("ops"))
 	e["NOTIFICATIONS_SEND_TIMEOUT"] = "3s" // AckWait 6s: redelivery soon after the kill
 	e["NOTIFICATIONS_MAX_CONCURRENT"] = "16"
+	e["NOTIFICATIONS_DESTINATION_MAX_CONCURRENT"] = "16" // all of them to the one destination
 	e["NOTIFICATIONS_RETRY_WORKERS"] = "16"
 	startFleet(t, e, app.Role{Name: "dispatcher", Dispatcher: true, Parts: parts.All()})
 	first := startChild(t, e, "channel-worker", "--channel", "webhook")
