@@ -47,7 +47,7 @@ var scales = map[string]scale{
 		KillEvents: 1000, KillRate: 100, KillEvery: 2 * time.Second,
 		ClusterEvents: 600, ClusterRate: 25,
 		OutageEvents: 400, OutageRate: 25, Outage: 10 * time.Second,
-		SlowEvents: 3000,
+		SlowEvents: 6000,
 		GoodEvents: 300, BadEach: 1,
 		SecretEvents: 10,
 		Drain:        time.Minute,

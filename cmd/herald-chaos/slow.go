@@ -19,6 +19,9 @@ var slowVars = map[string]string{
 	"NOTIFICATIONS_RETRY_BACKOFF": "100ms,200ms",
 }
 
+// slowRounds is how many times the slow-destination scenario measures each side.
+const slowRounds = 3
+
 // slowAttempts is the attempts a delivery has under slowVars.
 const slowAttempts = 3
 
@@ -30,12 +33,12 @@ func slowDestination(ctx context.Context, s *suite, r *Result) error {
 	for i := range 9 {
 		healthy = append(healthy, "d"+strconv.Itoa(i+1))
 	}
-	// Two rounds of a run without the slow destination and one with it, taking the best
-	// rate of each: the machine is shared, and one run can meet a busy second.
+	// Rounds of a run without the slow destination and one with it, taking the best rate of
+	// each: the machine is shared, and one run can meet a busy second.
 	var base, rate float64
 	var rates, earlier []string
 	var e *env
-	for round := range 2 {
+	for round := range slowRounds {
 		var without Result
 		w, err := s.throughputRun(ctx, fmt.Sprintf("slow-destination-baseline-%d", round+1), healthy, false, &without)
 		if err != nil {

@@ -171,7 +171,7 @@ func New(cfg Config, deps Deps) *Worker {
 		subj:         broker.Subjects{Prefix: cfg.Prefix},
 		log:          deps.Logger.With("component", "worker", "channel", name),
 		slots:        make(chan struct{}, cfg.MaxConcurrent),
-		dests:        newBulkhead(cfg.DestinationConcurrency),
+		dests:        newBulkhead(cfg.DestinationConcurrency, min(250*time.Millisecond, cfg.SendTimeout/4)),
 		retries:      make(chan struct{}, cfg.RetryWorkers),
 		waiting:      make(chan struct{}, 16*cfg.MaxConcurrent),
 	}
@@ -281,9 +281,9 @@ func (w *Worker) run(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMe
 		select {
 		case dest.ch <- struct{}{}:
 		default:
-			// The destination has its share of the slots in flight: wait for one, unless
-			// as many wait already, which means it stopped answering. Then the delivery is
-			// held, without spending an attempt, until a slot is likely free.
+			// The destination has its share of the slots in flight: wait for one, unless it
+			// stopped answering (see bulkhead.queue). Then the delivery is held, without
+			// spending an attempt, until a slot is likely free.
 			if !w.dests.queue(dest) {
 				w.dests.leave(dest)
 				w.hold(msg, resultOf(msg, w.name), holdDestinationBusy, w.cfg.SendTimeout)
@@ -303,6 +303,7 @@ func (w *Worker) run(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMe
 		}
 	}
 	again := w.handle(ctx, msg, md, received, pace, resends)
+	dest.done()
 	<-w.slots
 	<-dest.ch
 	if !again {
