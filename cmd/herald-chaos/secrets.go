@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"sort"
 	"strings"
@@ -17,7 +18,11 @@ import (
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/channel/discord/discordtest"
 	"github.com/heraldhq/herald/internal/channel/email/emailtest"
+	"github.com/heraldhq/herald/internal/channel/pagerduty/pagerdutytest"
 	"github.com/heraldhq/herald/internal/channel/slack/slacktest"
+	"github.com/heraldhq/herald/internal/channel/sms/smstest"
+	"github.com/heraldhq/herald/internal/channel/teams/teamstest"
+	"github.com/heraldhq/herald/internal/channel/telegram/telegramtest"
 	"github.com/heraldhq/herald/internal/childproc"
 	"github.com/heraldhq/herald/internal/cmdtb"
 	"github.com/heraldhq/herald/sdk"
@@ -35,8 +40,10 @@ var secretVars = map[string]string{
 
 // failingDests are the destinations of the secrets scenario that fail: webhooks answered
 // 500 and 401, Discord (500, then 404 quoting the webhook's path, token included), Slack
-// (500 rollup_error) and email through Resend (the key is refused).
-var failingDests = []string{"webhook", "refused", "discord", "slack", "email"}
+// (500 rollup_error), email through Resend (the key is refused), SMS through Twilio (the auth
+// token is refused), PagerDuty (the routing key is unknown), Teams (the workflow is gone) and
+// Telegram (the bot token was revoked).
+var failingDests = []string{"webhook", "refused", "discord", "slack", "email", "sms", "pagerduty", "teams", "telegram"}
 
 // secrets: every channel fails against its endpoint with recognisable secrets, and none of
 // them shows in any log, dead letter, ledger error, metric or HTTP answer.
@@ -54,6 +61,8 @@ func secrets(ctx context.Context, s *suite, r *Result) error {
 		"resend api key": "re_chaos_" + randomHex(16),
 		"discord token":  "chaosDiscordToken_" + randomHex(20),
 		"admin token":    "chaos-admin-" + randomHex(16),
+		"twilio token":   "chaosTwilioToken" + randomHex(8),
+		"pagerduty key":  randomHex(16), // 32 characters, as PagerDuty's are
 	}
 
 	if err := e.startReceiver(map[string]behaviour{
@@ -64,14 +73,32 @@ func secrets(ctx context.Context, s *suite, r *Result) error {
 	var disc *discordtest.Server
 	var slack *slacktest.Server
 	var resend *emailtest.Resend
+	var twilio *smstest.Server
+	var pd *pagerdutytest.Server
+	var teams *teamstest.Server
+	var tg *telegramtest.Server
 	var slackURL string
 	if err := tb.Run(func() {
 		disc = discordtest.NewServer(tb, discordtest.WithWebhook("1234567890123456789", known["discord token"]), discordtest.WithBucket(50, time.Second))
 		slack = slacktest.NewServer(tb, slacktest.WithoutRateLimit())
 		resend = emailtest.NewResend(tb) // it accepts its own key, not Herald's
+		twilio = smstest.NewServer(tb, smstest.WithoutRateLimit())
+		pd = pagerdutytest.NewServer(tb, pagerdutytest.WithoutRateLimit())
+		teams = teamstest.NewServer(tb, teamstest.WithoutRateLimit())
+		tg = telegramtest.NewServer(tb, telegramtest.WithoutRateLimit())
 	}); err != nil {
 		return err
 	}
+	account := twilio.NewAccount() // Herald gets its SID and number, and a wrong auth token
+	workflow := teams.NewWorkflow("ops")
+	teams.RemoveWorkflow(workflow) // 404: the workflow was deleted
+	if u, err := url.Parse(workflow); err == nil {
+		known["teams signature"] = u.Query().Get("sig")
+	}
+	bot := tg.NewBot()
+	chat := tg.NewChat(telegramtest.Private)
+	tg.RevokeBot(bot) // 401
+	known["telegram token"] = bot
 	var discordRequests atomic.Int64
 	disc.SetHook(func(w http.ResponseWriter, req *http.Request, _ []byte) bool {
 		w.Header().Set("Content-Type", "application/json")
@@ -92,24 +119,39 @@ func secrets(ctx context.Context, s *suite, r *Result) error {
 	}
 
 	vars, err := e.vars(e.webhooks("ok", "refused"), with(secretVars, map[string]string{
-		"NOTIFICATIONS_WEBHOOK_ENABLED":     "true",
-		"NOTIFICATIONS_WEBHOOK_URL":         e.recv.destURL("webhook"),
-		"NOTIFICATIONS_WEBHOOK_SECRET":      e.secret,
-		"NOTIFICATIONS_DISCORD_ENABLED":     "true",
-		"NOTIFICATIONS_DISCORD_WEBHOOK_URL": disc.Webhook().URL,
-		"NOTIFICATIONS_SLACK_ENABLED":       "true",
-		"NOTIFICATIONS_SLACK_WEBHOOK_URL":   slackURL,
-		"NOTIFICATIONS_EMAIL_ENABLED":       "true",
-		"NOTIFICATIONS_EMAIL_FROM":          "Herald <alerts@example.com>",
-		"NOTIFICATIONS_EMAIL_TO":            `["ops@example.com"]`,
-		"NOTIFICATIONS_RESEND_API_KEY":      known["resend api key"],
-		"NOTIFICATIONS_RESEND_API_URL":      resend.URL(),
-		"NOTIFICATIONS_ADMIN_TOKEN":         known["admin token"],
+		"NOTIFICATIONS_WEBHOOK_ENABLED":       "true",
+		"NOTIFICATIONS_WEBHOOK_URL":           e.recv.destURL("webhook"),
+		"NOTIFICATIONS_WEBHOOK_SECRET":        e.secret,
+		"NOTIFICATIONS_DISCORD_ENABLED":       "true",
+		"NOTIFICATIONS_DISCORD_WEBHOOK_URL":   disc.Webhook().URL,
+		"NOTIFICATIONS_SLACK_ENABLED":         "true",
+		"NOTIFICATIONS_SLACK_WEBHOOK_URL":     slackURL,
+		"NOTIFICATIONS_EMAIL_ENABLED":         "true",
+		"NOTIFICATIONS_EMAIL_FROM":            "Herald <alerts@example.com>",
+		"NOTIFICATIONS_EMAIL_TO":              `["ops@example.com"]`,
+		"NOTIFICATIONS_RESEND_API_KEY":        known["resend api key"],
+		"NOTIFICATIONS_RESEND_API_URL":        resend.URL(),
+		"NOTIFICATIONS_ADMIN_TOKEN":           known["admin token"],
+		"NOTIFICATIONS_SMS_ENABLED":           "true",
+		"NOTIFICATIONS_TWILIO_ACCOUNT_SID":    account.SID,
+		"NOTIFICATIONS_TWILIO_AUTH_TOKEN":     known["twilio token"],
+		"NOTIFICATIONS_TWILIO_FROM":           account.From,
+		"NOTIFICATIONS_SMS_TO":                `["+14155550100"]`,
+		"NOTIFICATIONS_TWILIO_API_URL":        twilio.URL,
+		"NOTIFICATIONS_PAGERDUTY_ENABLED":     "true",
+		"NOTIFICATIONS_PAGERDUTY_ROUTING_KEY": known["pagerduty key"],
+		"NOTIFICATIONS_PAGERDUTY_API_URL":     pd.URL,
+		"NOTIFICATIONS_TEAMS_ENABLED":         "true",
+		"NOTIFICATIONS_TEAMS_WEBHOOK_URL":     workflow,
+		"NOTIFICATIONS_TELEGRAM_ENABLED":      "true",
+		"NOTIFICATIONS_TELEGRAM_BOT_TOKEN":    bot,
+		"NOTIFICATIONS_TELEGRAM_CHAT_ID":      chat,
+		"NOTIFICATIONS_TELEGRAM_API_URL":      tg.URL,
 	}))
 	if err != nil {
 		return err
 	}
-	if err := e.startFleet(ctx, 1, []string{"webhook", "discord", "slack", "email"}, vars); err != nil {
+	if err := e.startFleet(ctx, 1, []string{"webhook", "discord", "slack", "email", "sms", "pagerduty", "teams", "telegram"}, vars); err != nil {
 		return err
 	}
 	msgs, err := goodEvents(s.sc.SecretEvents)
