@@ -19,8 +19,10 @@ type scale struct {
 	OutageEvents int
 	OutageRate   float64
 	Outage       time.Duration
-	// slow-destination: events of each of the two runs.
+	// slow-destination: events of each run, and the least share of their throughput the
+	// healthy destinations must keep beside the slow one (the median of the rounds' ratios).
 	SlowEvents int
+	SlowShare  float64
 	// malformed-events: good events, and how many of each kind of malformed message.
 	GoodEvents int
 	BadEach    int
@@ -37,7 +39,7 @@ var scales = map[string]scale{
 		KillEvents: 10000, KillRate: 400, KillEvery: 3 * time.Second,
 		ClusterEvents: 3000, ClusterRate: 60,
 		OutageEvents: 2000, OutageRate: 50, Outage: 30 * time.Second,
-		SlowEvents: 10000,
+		SlowEvents: 10000, SlowShare: 0.9,
 		GoodEvents: 2000, BadEach: 10,
 		SecretEvents: 20,
 		Drain:        3 * time.Minute,
@@ -47,7 +49,9 @@ var scales = map[string]scale{
 		KillEvents: 1000, KillRate: 100, KillEvery: 2 * time.Second,
 		ClusterEvents: 600, ClusterRate: 25,
 		OutageEvents: 400, OutageRate: 25, Outage: 10 * time.Second,
-		SlowEvents: 6000,
+		// A few seconds a run on a shared 2-core machine are noisy: ci checks a looser share
+		// than the 90% that full scale measures (docs/fault-suite.md).
+		SlowEvents: 6000, SlowShare: 0.8,
 		GoodEvents: 300, BadEach: 1,
 		SecretEvents: 10,
 		Drain:        time.Minute,

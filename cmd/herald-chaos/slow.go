@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,9 +34,10 @@ func slowDestination(ctx context.Context, s *suite, r *Result) error {
 	for i := range 9 {
 		healthy = append(healthy, "d"+strconv.Itoa(i+1))
 	}
-	// Rounds of a run without the slow destination and one with it, taking the best rate of
-	// each: the machine is shared, and one run can meet a busy second.
-	var base, rate float64
+	// Rounds of a run without the slow destination and one beside it, back to back: the
+	// machine is shared and its speed drifts, so each round's two runs are compared with each
+	// other, and the median of the rounds' ratios stands.
+	var ratios []float64
 	var rates, earlier []string
 	var e *env
 	for round := range slowRounds {
@@ -49,7 +51,7 @@ func slowDestination(ctx context.Context, s *suite, r *Result) error {
 		if !without.Pass || without.Delivered == 0 {
 			return fmt.Errorf("run without the slow destination failed: %s", strings.Join(without.failures(), "; "))
 		}
-		base = max(base, float64(without.Delivered)/without.DrainSeconds)
+		withoutRate := float64(without.Delivered) / without.DrainSeconds
 
 		if e != nil { // an earlier round's run beside the slow destination
 			e.close()
@@ -60,16 +62,19 @@ func slowDestination(ctx context.Context, s *suite, r *Result) error {
 		if e, err = s.throughputRun(ctx, fmt.Sprintf("slow-destination-%d", round+1), healthy, true, r); err != nil {
 			return err
 		}
+		besideRate := 0.0
 		if r.Drained {
-			rate = max(rate, float64(r.Delivered)/r.DrainSeconds)
+			besideRate = float64(r.Delivered) / r.DrainSeconds
 		}
-		rates = append(rates, fmt.Sprintf("%.0f without, %.0f beside it", float64(without.Delivered)/without.DrainSeconds, float64(r.Delivered)/r.DrainSeconds))
+		ratios = append(ratios, besideRate/withoutRate)
+		rates = append(rates, fmt.Sprintf("%.0f without, %.0f beside it: %.0f%%", withoutRate, besideRate, 100*besideRate/withoutRate))
 	}
 	defer e.close()
 	r.check("the earlier round beside the slow destination passed", len(earlier) == 0, "%s", strings.Join(earlier, "; "))
-	ratio := rate / base
-	r.check("healthy throughput at least 90% of the runs without the slow destination", r.Drained && ratio >= 0.9,
-		"best %.0f deliveries/s beside it, %.0f without: %.0f%% (rounds: %s)", rate, base, 100*ratio, strings.Join(rates, "; "))
+	slices.Sort(ratios)
+	ratio := ratios[len(ratios)/2]
+	r.check(fmt.Sprintf("healthy throughput at least %.0f%% of the runs without the slow destination", 100*s.sc.SlowShare),
+		r.Drained && ratio >= s.sc.SlowShare, "median of the rounds %.0f%% (%s)", 100*ratio, strings.Join(rates, "; "))
 
 	opened, err := e.metric(ctx, "notifications_circuit_opened_total")
 	if err != nil {
