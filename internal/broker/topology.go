@@ -50,7 +50,7 @@ const (
 // reports it and leaves the stream alone.
 var ErrStreamConflict = errors.New("existing stream conflicts with Herald's definition")
 
-// Subjects builds the subjects of DESIGN.md under one prefix.
+// Subjects builds Herald's subjects (see the README) under one prefix.
 type Subjects struct{ Prefix string }
 
 // Events is the filter of every event: <prefix>.events.>.

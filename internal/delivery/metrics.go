@@ -6,7 +6,7 @@ import (
 	"github.com/heraldhq/herald/internal/broker"
 )
 
-// Metrics are a channel worker's metrics, the names DESIGN.md promises operators. Labels are
+// Metrics are a channel worker's metrics, the names the README promises operators. Labels are
 // bounded: channel and status come from fixed sets; event_type from the producers' types.
 type Metrics struct {
 	delivered  *prometheus.CounterVec
