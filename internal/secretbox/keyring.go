@@ -139,8 +139,9 @@ func (r Keyring) String() string {
 	return "secretbox.Keyring{" + strings.Join(r.IDs(), ",") + "}"
 }
 
-// Format prints the ring as String does, whatever the verb: the AES key schedule inside
-// begins with the key itself, and %+v or %x of the struct would otherwise print it.
+// Format prints the ring as String does, whatever the verb. The AES key schedule inside
+// begins with the key itself; fmt does not follow the pointer to it today, but what a
+// printed ring shows should not depend on how the standard library lays out its ciphers.
 func (r Keyring) Format(f fmt.State, _ rune) {
 	_, _ = f.Write([]byte(r.String()))
 }
