@@ -4,6 +4,13 @@
 // Retry-After); Permanent, or Retry on the last attempt, is dead-lettered to DEAD and then
 // terminated. Every attempt's result is published to RESULTS for the ledger before the
 // delivery is acked, so the ledger misses nothing.
+//
+// Only a send spends an attempt, and the worker counts attempts itself (see Attempts): a
+// delivery that is not sent is held, handed back with NakWithDelay and its attempts
+// untouched, whether its destination's circuit is open (see Breaker), the provider
+// rate-limited it, its destination stopped answering with its share of the send slots in
+// flight, or the worker could not record what it did. A breaker, a pacer or an outage never
+// puts a delivery in DEAD; only the destination's own refusal or its exhausted attempts do.
 package delivery
 
 import (
