@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -122,17 +121,11 @@ func (c *Channel) Preview(n channel.Notification) (channel.Preview, error) {
 	return channel.Preview{ContentType: ContentType, Body: body, Text: plainText(&p.Embeds[0])}, nil
 }
 
-// errNoEvent is reported for a notification without an event.
-var errNoEvent = errors.New("discord: notification has no event")
-
 // payload renders n and builds the body Send posts.
 func (c *Channel) payload(n channel.Notification) ([]byte, *payload, error) {
-	if n.Event == nil {
-		return nil, nil, errNoEvent
-	}
-	m, err := c.tpl.Render(Name, n.Event)
+	m, err := channel.RenderEvent(c.tpl, Name, n.Event)
 	if err != nil {
-		return nil, nil, fmt.Errorf("discord: render %s: %w", n.Event.Type, err)
+		return nil, nil, err
 	}
 	body, p, err := buildPayload(m)
 	if err != nil {

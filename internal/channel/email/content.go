@@ -46,12 +46,9 @@ func (c *Channel) compose(n channel.Notification) (*content, error) {
 	if err := checkDeliveryID(n.DeliveryID); err != nil {
 		return nil, err
 	}
-	if n.Event == nil {
-		return nil, errors.New("email: notification has no event")
-	}
-	m, err := c.tpl.Render(Name, n.Event)
+	m, err := channel.RenderEvent(c.tpl, Name, n.Event)
 	if err != nil {
-		return nil, fmt.Errorf("email: render %s: %w", n.Event.Type, err)
+		return nil, err
 	}
 	ct := &content{
 		deliveryID: n.DeliveryID,

@@ -3,8 +3,6 @@ package pagerduty
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -109,8 +107,7 @@ func (c *Channel) Pace(d channel.Destination) channel.Pace {
 	if cfg, err := configOf(d); err == nil {
 		key = cfg.RoutingKey
 	}
-	sum := sha256.Sum256([]byte(key))
-	return channel.Pace{Key: "pagerduty:" + hex.EncodeToString(sum[:8]), Every: c.every, Burst: c.burst}
+	return channel.HashedPace(Name, key, c.every, c.burst)
 }
 
 // Preview returns the event Send would post for n, with one difference: the routing key,
@@ -148,9 +145,9 @@ func (c *Channel) event(n channel.Notification, routingKey string) (*event, erro
 	if a.Action == actionResolve {
 		return resolve(a, routingKey), nil
 	}
-	m, err := c.tpl.Render(Name, n.Event)
+	m, err := channel.RenderEvent(c.tpl, Name, n.Event)
 	if err != nil {
-		return nil, fmt.Errorf("pagerduty: render %s: %w", n.Event.Type, err)
+		return nil, err
 	}
 	return trigger(n, m, a, routingKey), nil
 }

@@ -3,10 +3,6 @@ package slack
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -87,8 +83,7 @@ func (c *Channel) Pace(d channel.Destination) channel.Pace {
 	if cfg, err := configOf(d); err == nil {
 		url = cfg.WebhookURL
 	}
-	sum := sha256.Sum256([]byte(url))
-	return channel.Pace{Key: "slack:" + hex.EncodeToString(sum[:8]), Every: c.every, Burst: c.burst}
+	return channel.HashedPace(Name, url, c.every, c.burst)
 }
 
 // Preview returns exactly the body Send would post for n, and its plain-text fallback. It
@@ -104,12 +99,9 @@ func (c *Channel) Preview(n channel.Notification) (channel.Preview, error) {
 // message renders n and lays it out as the request body, returning the body and its
 // top-level fallback text.
 func (c *Channel) message(n channel.Notification) ([]byte, string, error) {
-	if n.Event == nil {
-		return nil, "", errors.New("slack: notification has no event")
-	}
-	m, err := c.tpl.Render(Name, n.Event)
+	m, err := channel.RenderEvent(c.tpl, Name, n.Event)
 	if err != nil {
-		return nil, "", fmt.Errorf("slack: render %s: %w", n.Event.Type, err)
+		return nil, "", err
 	}
 	p := buildPayload(m)
 	body, err := encode(p)

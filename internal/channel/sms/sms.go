@@ -2,9 +2,6 @@ package sms
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -103,8 +100,7 @@ func (c *Channel) Pace(d channel.Destination) channel.Pace {
 	if cfg, err := configOf(d); err == nil {
 		sid, from = cfg.AccountSID, cfg.From
 	}
-	sum := sha256.Sum256([]byte(sid + "\x00" + from))
-	return channel.Pace{Key: "sms:" + hex.EncodeToString(sum[:8]), Every: c.every, Burst: c.burst}
+	return channel.HashedPace(Name, sid+"\x00"+from, c.every, c.burst)
 }
 
 // Preview returns the body Send would post for n to the destination's first recipient (the
@@ -129,12 +125,9 @@ func (c *Channel) Preview(n channel.Notification) (channel.Preview, error) {
 
 // text renders n as the SMS body.
 func (c *Channel) text(n channel.Notification) (string, error) {
-	if n.Event == nil {
-		return "", errors.New("sms: notification has no event")
-	}
-	m, err := c.tpl.Render(Name, n.Event)
+	m, err := channel.RenderEvent(c.tpl, Name, n.Event)
 	if err != nil {
-		return "", fmt.Errorf("sms: render %s: %w", n.Event.Type, err)
+		return "", err
 	}
 	return text(m), nil
 }

@@ -3,10 +3,6 @@ package teams
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -90,8 +86,7 @@ func (c *Channel) Pace(d channel.Destination) channel.Pace {
 	if cfg, err := configOf(d); err == nil {
 		url = cfg.WebhookURL
 	}
-	sum := sha256.Sum256([]byte(url))
-	return channel.Pace{Key: "teams:" + hex.EncodeToString(sum[:8]), Every: c.every, Burst: c.burst}
+	return channel.HashedPace(Name, url, c.every, c.burst)
 }
 
 // Preview returns exactly the body Send would post for n, and the title as its plain-text
@@ -108,12 +103,9 @@ func (c *Channel) Preview(n channel.Notification) (channel.Preview, error) {
 // message renders n and lays it out as the request body, returning the body and the
 // rendered plain text.
 func (c *Channel) message(n channel.Notification) ([]byte, string, error) {
-	if n.Event == nil {
-		return nil, "", errors.New("teams: notification has no event")
-	}
-	m, err := c.tpl.Render(Name, n.Event)
+	m, err := channel.RenderEvent(c.tpl, Name, n.Event)
 	if err != nil {
-		return nil, "", fmt.Errorf("teams: render %s: %w", n.Event.Type, err)
+		return nil, "", err
 	}
 	body, err := fit(m)
 	if err != nil {

@@ -3,10 +3,7 @@ package telegram
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -99,12 +96,11 @@ func (c *Channel) Pace(d channel.Destination) channel.Pace {
 	if cfg, err := configOf(d); err == nil {
 		token, chat = cfg.BotToken, cfg.ChatID
 	}
-	sum := sha256.Sum256([]byte(token + "\x00" + chat))
-	p := channel.Pace{Key: "telegram:" + hex.EncodeToString(sum[:8]), Every: c.every, Burst: c.burst}
+	every, burst := c.every, c.burst
 	if strings.HasPrefix(chat, "-") || strings.HasPrefix(chat, "@") {
-		p.Every, p.Burst = c.groupEvery, c.groupBurst
+		every, burst = c.groupEvery, c.groupBurst
 	}
-	return p
+	return channel.HashedPace(Name, token+"\x00"+chat, every, burst)
 }
 
 // Preview returns exactly the body Send would post for n, and the message's visible text as
@@ -125,12 +121,9 @@ func (c *Channel) Preview(n channel.Notification) (channel.Preview, error) {
 // message renders n and lays it out as the request body to chatID, returning the body and the
 // message's text.
 func (c *Channel) message(n channel.Notification, chatID string) ([]byte, string, error) {
-	if n.Event == nil {
-		return nil, "", errNoEvent
-	}
-	m, err := c.tpl.Render(Name, n.Event)
+	m, err := channel.RenderEvent(c.tpl, Name, n.Event)
 	if err != nil {
-		return nil, "", fmt.Errorf("telegram: render %s: %w", n.Event.Type, err)
+		return nil, "", err
 	}
 	text := buildText(m)
 	body, err := encode(payload{

@@ -1,7 +1,6 @@
 package telegram
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -77,6 +76,3 @@ func checkConfig(c *Config) error {
 	}
 	return nil
 }
-
-// errNoEvent is Send's and Preview's error for a notification without an event.
-var errNoEvent = errors.New("telegram: notification has no event")

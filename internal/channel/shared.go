@@ -1,0 +1,38 @@
+package channel
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/heraldhq/herald/internal/render"
+	"github.com/heraldhq/herald/sdk"
+)
+
+// ErrNoEvent is a channel's error for a notification without a decoded event to render.
+var ErrNoEvent = errors.New("notification has no event")
+
+// RenderEvent renders e with tpl for the channel named channelName, the first step of every
+// channel that renders: its errors start with the channel's name and say which event type
+// did not render.
+func RenderEvent(tpl *render.Set, channelName string, e *sdk.Event) (*render.Message, error) {
+	if e == nil {
+		return nil, fmt.Errorf("%s: %w", channelName, ErrNoEvent)
+	}
+	m, err := tpl.Render(channelName, e)
+	if err != nil {
+		return nil, fmt.Errorf("%s: render %s: %w", channelName, e.Type, err)
+	}
+	return m, nil
+}
+
+// HashedPace is the pace of a destination known by a credential (a webhook URL, an API key,
+// a bot token and chat): its key is the channel's name and a short hash of the credential, so
+// that destinations sharing one share a pace and no key reveals it. One send per every on
+// average, burst back to back; every <= 0 leaves the destination unpaced.
+func HashedPace(channelName, credential string, every time.Duration, burst int) Pace {
+	sum := sha256.Sum256([]byte(credential))
+	return Pace{Key: channelName + ":" + hex.EncodeToString(sum[:8]), Every: max(every, 0), Burst: max(burst, 1)}
+}
