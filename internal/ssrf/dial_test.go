@@ -29,7 +29,7 @@ func newServer(t *testing.T, ip string, handler http.HandlerFunc) *server {
 	t.Helper()
 	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
-		t.Skipf("cannot listen on %s: %v", ip, err)
+		t.Fatalf("cannot listen on %s: %v", ip, err)
 	}
 	s := &server{}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
