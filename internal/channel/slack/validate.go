@@ -1,9 +1,7 @@
 package slack
 
 import (
-	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/heraldhq/herald/internal/channel"
@@ -35,22 +33,9 @@ func (c *Channel) Validate(d channel.Destination) error {
 // checkURL applies Validate's URL rules. Its errors show the URL only through
 // channel.RedactURL.
 func checkURL(raw string) error {
-	if raw == "" {
-		return errors.New("slack: webhook url is required")
-	}
-	u, err := url.Parse(raw)
+	u, err := channel.CheckWebhookURL(Name, raw)
 	if err != nil {
-		return errors.New("slack: webhook url does not parse") // err would quote the URL
-	}
-	switch {
-	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Errorf("slack: webhook url %s: scheme must be https (or http)", channel.RedactURL(raw))
-	case u.Host == "":
-		return errors.New("slack: webhook url has no host")
-	case u.User != nil:
-		return fmt.Errorf("slack: webhook url %s: must not carry credentials", channel.RedactURL(raw))
-	case strings.Trim(u.Path, "/") == "":
-		return fmt.Errorf("slack: webhook url %s has no path", channel.RedactURL(raw))
+		return err
 	}
 	if strings.EqualFold(u.Hostname(), slackHost) {
 		parts := strings.Split(strings.Trim(u.Path, "/"), "/")
