@@ -19,6 +19,8 @@ import (
 
 	"github.com/heraldhq/herald/internal/channel"
 	"github.com/heraldhq/herald/internal/channel/all"
+	"github.com/heraldhq/herald/internal/secretbox"
+	"github.com/heraldhq/herald/internal/ssrf"
 	"github.com/heraldhq/herald/sdk"
 )
 
@@ -111,8 +113,22 @@ type Config struct {
 	// (NOTIFICATIONS_TEMPLATES_DIR), laid out as <channel>/<event type>.tmpl. Empty means the
 	// embedded templates alone.
 	TemplatesDir string
-	// AdminToken guards the admin API (NOTIFICATIONS_ADMIN_TOKEN). Empty disables it.
+	// AdminToken guards the admin API (NOTIFICATIONS_ADMIN_TOKEN). Empty disables it, except
+	// in the embedded default, which generates one into DataDir at first start.
 	AdminToken string
+	// SecretsKey lists the keys that encrypt tenant destinations' secrets at rest
+	// (NOTIFICATIONS_SECRETS_KEY): comma-separated base64 32-byte keys, the first encrypting
+	// and all decrypting. Empty means the key file in DataDir on the embedded default, and
+	// no tenant destinations otherwise. Parsed and checked by Load; see package secretbox.
+	SecretsKey string
+	// SSRFAllow lists the networks tenant destinations may reach although they are
+	// loopback, private, link-local, CGNAT or cloud metadata (NOTIFICATIONS_SSRF_ALLOW):
+	// comma-separated CIDRs or addresses. The operator's own destinations are trusted.
+	SSRFAllow ssrf.Policy
+	// DisableAfter is how long a tenant destination may fail without one success before it
+	// is disabled and destination.disabled is published
+	// (NOTIFICATIONS_DESTINATION_DISABLE_AFTER). Defaults to 24h; 0 never disables.
+	DisableAfter time.Duration
 	// LogLevel is debug, info, warn or error (NOTIFICATIONS_LOG_LEVEL). Defaults to info.
 	LogLevel string
 	// LogFormat is auto, text or json (NOTIFICATIONS_LOG_FORMAT). Defaults to auto: tint on
@@ -218,6 +234,9 @@ func Load(getenv Getenv, defaultHTTPAddr string) (*Config, error) {
 		RecorderBatch:       l.integer("NOTIFICATIONS_RECORDER_BATCH", 500, 1),
 		RecorderFlush:       l.duration("NOTIFICATIONS_RECORDER_FLUSH", 50*time.Millisecond),
 		AdminToken:          l.str("NOTIFICATIONS_ADMIN_TOKEN", ""),
+		SecretsKey:          l.str("NOTIFICATIONS_SECRETS_KEY", ""),
+		SSRFAllow:           l.ssrfAllow("NOTIFICATIONS_SSRF_ALLOW"),
+		DisableAfter:        l.durationOrZero("NOTIFICATIONS_DESTINATION_DISABLE_AFTER", 24*time.Hour),
 		TemplatesDir:        l.str("NOTIFICATIONS_TEMPLATES_DIR", ""),
 		LogLevel:            l.oneOf("NOTIFICATIONS_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 		LogFormat:           l.oneOf("NOTIFICATIONS_LOG_FORMAT", "auto", "auto", "text", "json"),
@@ -231,6 +250,11 @@ func Load(getenv Getenv, defaultHTTPAddr string) (*Config, error) {
 	c.DestinationConcurrency = l.integer("NOTIFICATIONS_DESTINATION_MAX_CONCURRENT", max(1, c.MaxConcurrent*3/4), 1)
 	if c.RetryWorkers > c.MaxConcurrent {
 		l.fail("NOTIFICATIONS_RETRY_WORKERS", fmt.Sprintf("%d is more than NOTIFICATIONS_MAX_CONCURRENT (%d)", c.RetryWorkers, c.MaxConcurrent))
+	}
+	if c.SecretsKey != "" {
+		if _, err := secretbox.ParseKeys(c.SecretsKey); err != nil {
+			l.fail("NOTIFICATIONS_SECRETS_KEY", err.Error())
+		}
 	}
 	if !sdk.ValidTenant(c.SubjectPrefix) {
 		l.fail("NOTIFICATIONS_SUBJECT_PREFIX", fmt.Sprintf("%q must be one subject token of letters, digits, '-' and '_'", c.SubjectPrefix))
@@ -284,6 +308,11 @@ func (c *Config) Secrets() []string {
 	}
 	if c.AdminToken != "" {
 		out = append(out, c.AdminToken)
+	}
+	if c.SecretsKey != "" {
+		for _, k := range strings.Split(c.SecretsKey, ",") {
+			out = append(out, strings.TrimSpace(k))
+		}
 	}
 	return out
 }
@@ -578,4 +607,25 @@ func (l *loader) routes(dests []channel.Destination) []Route {
 		out = append(out, Route{Pattern: pattern, Targets: targets})
 	}
 	return out
+}
+
+// durationOrZero reads a duration that may also be 0 ("0" or "0s"), meaning off.
+func (l *loader) durationOrZero(name string, def time.Duration) time.Duration {
+	v := strings.TrimSpace(l.get(name))
+	if v == "0" {
+		return 0
+	}
+	if d, err := time.ParseDuration(v); err == nil && d == 0 {
+		return 0
+	}
+	return l.duration(name, def)
+}
+
+// ssrfAllow reads a list of networks exempted from the SSRF policy.
+func (l *loader) ssrfAllow(name string) ssrf.Policy {
+	p, err := ssrf.ParseAllow(l.get(name))
+	if err != nil {
+		l.fail(name, err.Error())
+	}
+	return p
 }
