@@ -52,6 +52,10 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Deliveries", testDeliveries},
 		{"DeliveryNotFound", testDeliveryNotFound},
 		{"Counts", testCounts},
+		{"PageFilters", testPageFilters},
+		{"PageKeyset", testPageKeyset},
+		{"SettleDead", testSettleDead},
+		{"Health", testHealth},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
