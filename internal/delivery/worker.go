@@ -117,6 +117,9 @@ type Deps struct {
 	EventTypes *obs.EventTypes
 	Metrics    *Metrics
 	Logger     *slog.Logger
+	// States publishes the destinations' circuit and pause states for the admin status;
+	// nil publishes nothing.
+	States *StateBoard
 }
 
 // Worker delivers one channel's deliveries with a bounded pool of goroutines.
@@ -430,7 +433,9 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 	}
 
 	res := resultOf(msg, w.name)
-	n := channel.Notification{DeliveryID: res.DeliveryID, Attempt: 1, Raw: msg.Data()}
+	base := attemptBase(msg) // a redriven delivery numbers its attempts after its first life's
+	res.Attempt += base
+	n := channel.Notification{DeliveryID: res.DeliveryID, Attempt: res.Attempt, Raw: msg.Data()}
 	if n.DeliveryID == "" || res.Destination == "" {
 		w.settle(ctx, msg, res, channel.Fail(0, "delivery message lacks its Herald headers"))
 		return false
@@ -454,15 +459,15 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 			w.hold(msg, res, holdAttemptsUnavailable, time.Second)
 			return false
 		}
-		res.Attempt = made + 1
+		res.Attempt = max(made, base) + 1
 		n.Attempt = res.Attempt
 	}
 
 	var out channel.Outcome
 	switch {
-	case res.Attempt > w.cfg.Attempts:
+	case res.Attempt-base > w.cfg.Attempts:
 		// Never sent again once its attempts are spent, whatever brought it back.
-		out = channel.RetryLater(0, 0, fmt.Sprintf("no attempt left: delivered again after its last attempt (%d of %d)", res.Attempt-1, w.cfg.Attempts))
+		out = channel.RetryLater(0, 0, fmt.Sprintf("no attempt left: delivered again after its last attempt (%d of %d)", res.Attempt-base-1, w.cfg.Attempts))
 	default:
 		n.Destination = dest
 		if !w.raw {
@@ -478,6 +483,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 		now := time.Now()
 		if out.Pause > 0 {
 			w.pacer.Pause(pace, now.Add(out.Pause), now)
+			w.deps.States.Paused(res.Destination, now.Add(out.Pause))
 		}
 		if rateLimited(out) {
 			// The provider's pace, not a failure: the circuit hears nothing of it.
@@ -485,13 +491,14 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 			w.deps.Metrics.rateLimited.WithLabelValues(w.name).Inc()
 			if wait > 0 {
 				w.pacer.Pause(pace, now.Add(wait), now)
+				w.deps.States.Paused(res.Destination, now.Add(wait))
 			}
 			if wait > 0 && wait <= maxRateLimitHold && resends < maxRateLimitResends && ctx.Err() == nil {
 				w.log.Info("rate limited by the provider, sending again when the limit resets", logAttrs(res, "wait", wait.String(), "reason", out.Reason)...)
 				return true
 			}
 			if wait <= 0 {
-				wait = w.cfg.Backoff.Delay(res.Attempt, 0)
+				wait = w.cfg.Backoff.Delay(res.Attempt-base, 0)
 			}
 			w.hold(msg, res, holdRateLimited, wait)
 			return false
@@ -552,6 +559,7 @@ func (w *Worker) hold(msg jetstream.Msg, res store.Result, why string, wait time
 
 // circuitChanged reports a destination's circuit in the logs and metrics.
 func (w *Worker) circuitChanged(t Transition) {
+	w.deps.States.Circuit(t.Destination, t.To)
 	state := w.deps.Metrics.circuitState
 	switch t.To {
 	case CircuitOpen:
@@ -602,13 +610,14 @@ func (w *Worker) send(ctx context.Context, n channel.Notification) channel.Outco
 func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, res store.Result, out channel.Outcome) {
 	var verb func() error
 	var delay time.Duration
+	budget := res.Attempt - attemptBase(msg) // attempts of this life, see HeaderAttemptBase
 	switch {
 	case out.Kind == channel.Delivered:
 		res.Status = store.StatusDelivered
 		verb = msg.Ack
-	case out.Kind == channel.Retry && res.Attempt < w.cfg.Attempts:
+	case out.Kind == channel.Retry && budget < w.cfg.Attempts:
 		res.Status = store.StatusRetrying
-		delay = w.cfg.Backoff.Delay(res.Attempt, out.RetryAfter)
+		delay = w.cfg.Backoff.Delay(budget, out.RetryAfter)
 		verb = func() error { return msg.NakWithDelay(delay) }
 	default:
 		res.Status = store.StatusFailed
@@ -617,7 +626,7 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, res store.Result
 		}
 		reason := out.Reason
 		if res.Status == store.StatusDead {
-			reason = fmt.Sprintf("gave up after %d attempts: %s", res.Attempt, out.Reason)
+			reason = fmt.Sprintf("gave up after %d attempts: %s", budget, out.Reason)
 		}
 		dead := broker.DeadLetter(w.subj.Dead(w.name, tenantToken(res.TenantID)), broker.OriginalOf(msg), string(res.Status), reason, res.Attempt)
 		if err := w.publish(ctx, dead); err != nil {
