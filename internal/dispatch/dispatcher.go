@@ -68,8 +68,10 @@ type Deps struct {
 	Publisher   broker.Publisher
 	Idempotency *Idempotency
 	Router      *Router
-	Metrics     *Metrics
-	Logger      *slog.Logger
+	// Tenants routes events to their tenant's own destinations; nil for none.
+	Tenants TenantRoutes
+	Metrics *Metrics
+	Logger  *slog.Logger
 	// EventTypes bounds the event_type label of the metrics. Nil knows the seed types and
 	// herald.test only.
 	EventTypes *obs.EventTypes
@@ -146,7 +148,7 @@ func (d *Dispatcher) handle(ctx context.Context, msg jetstream.Msg) {
 	// which cost more per event than the rest of the dispatcher's own work.
 	attrs := []any{"event_id", ev.ID, "event_type", ev.Type, "tenant_id", ev.Tenant()}
 
-	dests := d.deps.Router.Route(ev.Type)
+	dests := d.route(ev)
 	if len(dests) == 0 {
 		d.log.Debug("no destination routed", attrs...)
 		d.deps.Metrics.events.WithLabelValues("unrouted").Inc()
@@ -298,41 +300,10 @@ func (d *Dispatcher) reject(ctx context.Context, msg jetstream.Msg, r *rejection
 // numbers the first has not recorded. Receivers that deduplicate on webhook-id, and Resend
 // on its Idempotency-Key, may drop the second within their own windows.
 func (d *Dispatcher) fanOut(ctx context.Context, msg jetstream.Msg, ev *sdk.Event, key string, dests []channel.Destination) error {
-	futures := make([]jetstream.PubAckFuture, 0, len(dests))
-	pending := make([][]byte, 0, len(dests))
-	now := time.Now().UTC()
-	tenant := ev.Tenant()
-	for _, dest := range dests {
+	return d.publishDeliveries(ctx, msg.Data(), ev, dests, func(dest channel.Destination) (string, string) {
 		id := broker.DeliveryID(ev.ID, dest.ID)
-		// The header names are canonical already: assigning them skips Header.Set's
-		// canonicalisation, one of the fan-out's costs per delivery.
-		m := &nats.Msg{Subject: d.subj.Deliver(dest.Channel, tenant), Data: msg.Data(), Header: nats.Header{
-			jetstream.MsgIDHeader:    {id + ":" + key},
-			broker.HeaderDeliveryID:  {id},
-			broker.HeaderDestination: {dest.ID},
-			broker.HeaderEventID:     {ev.ID},
-			broker.HeaderEventType:   {ev.Type},
-			broker.HeaderTenant:      {tenant},
-		}}
-		f, err := d.deps.Publisher.PublishMsgAsync(m, jetstream.WithStallWait(d.cfg.PublishTimeout))
-		if err != nil {
-			return fmt.Errorf("publish delivery %s: %w", id, err)
-		}
-		futures = append(futures, f)
-		b, err := results.Encode(store.Result{
-			DeliveryID: id, EventID: ev.ID, TenantID: tenant, EventType: ev.Type,
-			Channel: dest.Channel, Destination: dest.ID, Status: store.StatusPending, At: now,
-		})
-		if err != nil {
-			return fmt.Errorf("encode pending result: %w", err)
-		}
-		pending = append(pending, b)
-	}
-	// The batcher bounds its wait by PublishTimeout itself.
-	if err := d.pending.Add(ctx, pending...); err != nil {
-		return fmt.Errorf("publish pending results: %w", err)
-	}
-	return broker.WaitAcks(ctx, d.cfg.PublishTimeout, futures...)
+		return id, id + ":" + key
+	})
 }
 
 // retryLater hands the event back for redelivery after a delay that grows with each attempt:
