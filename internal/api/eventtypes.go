@@ -66,7 +66,7 @@ func catalog(named []string) []EventType {
 	}
 	var extra []string
 	for _, t := range named {
-		if seen[t] || strings.Contains(t, "*") || !sdk.ValidType(t) {
+		if seen[t] || strings.ContainsAny(t, `*?[\\`) || !sdk.ValidType(t) {
 			continue
 		}
 		seen[t] = true
