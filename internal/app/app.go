@@ -23,6 +23,7 @@ import (
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/dispatch"
+	"github.com/heraldhq/herald/internal/natsauth"
 	"github.com/heraldhq/herald/internal/obs"
 	"github.com/heraldhq/herald/internal/recorder"
 	"github.com/heraldhq/herald/internal/store"
@@ -50,9 +51,9 @@ type Role struct {
 // and leaving them out keeps its binary, and its memory, small. Package parts provides them.
 type Parts struct {
 	// StartNATS starts the in-process NATS server with its files under dataDir and at most
-	// maxStorage bytes of JetStream storage, listening on addr. Required for
-	// Role.EmbeddedNATS.
-	StartNATS func(dataDir, addr string, maxStorage int64, log *slog.Logger) (EmbeddedServer, error)
+	// maxStorage bytes of JetStream storage, listening on addr, accepting users (see package
+	// natsauth). Required for Role.EmbeddedNATS.
+	StartNATS func(dataDir, addr string, maxStorage int64, users []natsauth.User, log *slog.Logger) (EmbeddedServer, error)
 	// OpenLedger opens and migrates the ledger the configuration names. Required for
 	// Role.Dispatcher when the recorder runs, and for migrate.
 	OpenLedger func(ctx context.Context, cfg *config.Config) (store.Store, error)
@@ -129,7 +130,7 @@ func Start(ctx context.Context, cfg *config.Config, role Role, log *slog.Logger)
 		if err := validateDestinations(cfg, registry); err != nil {
 			return nil, err
 		}
-		if err := p.connect(role); err != nil {
+		if err := p.connect(role, registry.Names()); err != nil {
 			return nil, err
 		}
 		checks["nats"] = func(context.Context) error {
@@ -194,15 +195,20 @@ func Start(ctx context.Context, cfg *config.Config, role Role, log *slog.Logger)
 	return p, nil
 }
 
-// connect joins the configured NATS, or starts or reaches the embedded server.
-func (p *Process) connect(role Role) error {
+// connect joins the configured NATS, or starts or reaches the embedded server, as the
+// process's NATS role (see package natsauth; channels are the channels built in).
+func (p *Process) connect(role Role, channels []string) error {
 	url := p.cfg.NATSURL
 	var opts []nats.Option
 	if url == "" && role.EmbeddedNATS {
 		if role.Parts.StartNATS == nil {
 			return errors.New("this binary does not embed a NATS server: set NOTIFICATIONS_NATS_URL")
 		}
-		s, err := role.Parts.StartNATS(p.cfg.DataDir, p.cfg.EmbeddedNATSAddr, p.cfg.EmbeddedMaxStorage, p.log)
+		users, err := natsauth.EnsureSeeds(natsauth.CredentialsDir(p.cfg.DataDir), p.cfg.SubjectPrefix, natsauth.EmbeddedRoles(channels))
+		if err != nil {
+			return fmt.Errorf("NOTIFICATIONS_DATA_DIR: %w", err)
+		}
+		s, err := role.Parts.StartNATS(p.cfg.DataDir, p.cfg.EmbeddedNATSAddr, p.cfg.EmbeddedMaxStorage, users, p.log)
 		if err != nil {
 			return fmt.Errorf("NOTIFICATIONS_EMBEDDED_NATS_ADDR: %w", err)
 		}
@@ -212,8 +218,13 @@ func (p *Process) connect(role Role) error {
 	} else if url == "" {
 		url = "nats://" + p.cfg.EmbeddedNATSAddr
 	}
+	sec, err := natsauth.ClientFor(p.cfg.NATSURL, p.cfg.DataDir, natsauth.ProcessRole(role.Dispatcher, role.Channels),
+		natsauth.Client{Creds: p.cfg.NATSCreds, CA: p.cfg.NATSTLSCA, Cert: p.cfg.NATSTLSCert, Key: p.cfg.NATSTLSKey})
+	if err != nil {
+		return fmt.Errorf("NOTIFICATIONS_NATS_CREDS: %w", err)
+	}
 	opts = append(opts, nats.ClosedHandler(func(*nats.Conn) { close(p.closed) }))
-	nc, err := broker.Connect(url, "herald-"+p.roleName(role), p.log, opts...)
+	nc, err := broker.Connect(url, "herald-"+p.roleName(role), p.log, append(opts, sec...)...)
 	if err != nil {
 		return fmt.Errorf("NOTIFICATIONS_NATS_URL: %w", err)
 	}

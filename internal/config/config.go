@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"os"
 	"path"
 	"slices"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/channel"
 	"github.com/heraldhq/herald/internal/channel/all"
+	"github.com/heraldhq/herald/internal/natsauth"
 	"github.com/heraldhq/herald/internal/secretbox"
 	"github.com/heraldhq/herald/internal/ssrf"
 	"github.com/heraldhq/herald/sdk"
@@ -134,6 +136,21 @@ type Config struct {
 	// LogFormat is auto, text or json (NOTIFICATIONS_LOG_FORMAT). Defaults to auto: tint on
 	// a terminal, JSON otherwise.
 	LogFormat string
+
+	// NATSCreds is the file holding the process's NATS credentials (NOTIFICATIONS_NATS_CREDS):
+	// the nkey seed of its role, as the credentials command writes it, or a .creds file (user
+	// JWT and seed) for servers in operator mode. Empty means none, except without
+	// NOTIFICATIONS_NATS_URL, where each process takes its role's seed from the embedded
+	// default's DataDir/nats-credentials. See docs/security.md.
+	NATSCreds string
+	// NATSTLSCA is a PEM file of the CAs that sign the NATS servers' certificates
+	// (NOTIFICATIONS_NATS_TLS_CA); setting it turns TLS on. Empty means the system's roots
+	// for tls:// URLs, and no TLS otherwise.
+	NATSTLSCA string
+	// NATSTLSCert and NATSTLSKey are the client certificate and key, PEM, for NATS servers
+	// that verify clients (NOTIFICATIONS_NATS_TLS_CERT, NOTIFICATIONS_NATS_TLS_KEY): both or
+	// neither.
+	NATSTLSCert, NATSTLSKey string
 }
 
 // Circuit configures the per-destination circuit breaker of the channel workers. A circuit
@@ -268,6 +285,7 @@ func Load(getenv Getenv, defaultHTTPAddr string) (*Config, error) {
 	c.StreamMaxBytes, c.EmbeddedMaxStorage = l.storage(c.NATSURL == "")
 	c.Destinations, c.destVars = l.destinations()
 	c.Routes = l.routes(c.Destinations)
+	c.NATSCreds, c.NATSTLSCA, c.NATSTLSCert, c.NATSTLSKey = l.natsSecurity()
 	if l.err != nil {
 		return nil, l.err
 	}
@@ -628,4 +646,33 @@ func (l *loader) ssrfAllow(name string) ssrf.Policy {
 		l.fail(name, err.Error())
 	}
 	return p
+}
+
+// natsSecurity reads the NATS credentials and TLS files, checking that each is readable (a
+// seed file also that it holds a seed), so that a wrong path stops the process at start
+// with its variable, not at the first connect. Their contents are never quoted.
+func (l *loader) natsSecurity() (creds, ca, cert, key string) {
+	creds = l.str("NOTIFICATIONS_NATS_CREDS", "")
+	ca = l.str("NOTIFICATIONS_NATS_TLS_CA", "")
+	cert = l.str("NOTIFICATIONS_NATS_TLS_CERT", "")
+	key = l.str("NOTIFICATIONS_NATS_TLS_KEY", "")
+	if creds != "" {
+		if _, err := natsauth.PublicKeyOf(creds); err != nil {
+			l.fail("NOTIFICATIONS_NATS_CREDS", err.Error())
+		}
+	}
+	for _, f := range []struct{ name, path string }{
+		{"NOTIFICATIONS_NATS_TLS_CA", ca}, {"NOTIFICATIONS_NATS_TLS_CERT", cert}, {"NOTIFICATIONS_NATS_TLS_KEY", key},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			l.fail(f.name, err.Error())
+		}
+	}
+	if (cert == "") != (key == "") {
+		l.fail("NOTIFICATIONS_NATS_TLS_CERT", "a client certificate needs its key (NOTIFICATIONS_NATS_TLS_KEY), and a key its certificate")
+	}
+	return creds, ca, cert, key
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/heraldhq/herald/internal/app"
 	"github.com/heraldhq/herald/internal/broker/embedded"
 	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/natsauth"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/postgres"
 	"github.com/heraldhq/herald/internal/store/sqlite"
@@ -23,8 +24,8 @@ func All() app.Parts {
 	return app.Parts{StartNATS: startNATS, OpenLedger: OpenLedger}
 }
 
-func startNATS(dataDir, addr string, maxStorage int64, log *slog.Logger) (app.EmbeddedServer, error) {
-	return embedded.StartWith(embedded.Options{DataDir: dataDir, Addr: addr, MaxStorage: maxStorage}, log)
+func startNATS(dataDir, addr string, maxStorage int64, users []natsauth.User, log *slog.Logger) (app.EmbeddedServer, error) {
+	return embedded.StartWith(embedded.Options{DataDir: dataDir, Addr: addr, MaxStorage: maxStorage, Users: users}, log)
 }
 
 // OpenLedger opens PostgreSQL when NOTIFICATIONS_DATABASE_URL is set, else the embedded

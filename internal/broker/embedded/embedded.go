@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/heraldhq/herald/internal/natsauth"
 )
 
 // MaxPayload is the embedded server's largest message. It is above the dispatcher's
@@ -36,6 +38,10 @@ type Options struct {
 	// max_bytes, which the server reserves when it creates the stream. Defaults to
 	// DefaultMaxStorage.
 	MaxStorage int64
+	// Users are the NATS users the server accepts, each held to its role's permissions (see
+	// package natsauth). None means no authentication: anyone who reaches Addr may do
+	// anything, which only a benchmark or a test on loopback should want.
+	Users []natsauth.User
 }
 
 // Start starts an in-process NATS server with JetStream storing its files under
@@ -73,6 +79,7 @@ func StartWith(o Options, log *slog.Logger) (*server.Server, error) {
 		MaxPayload:        MaxPayload,
 		NoSigs:            true,
 		NoLog:             true,
+		Nkeys:             nkeyUsers(o.Users),
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {
@@ -83,6 +90,26 @@ func StartWith(o Options, log *slog.Logger) (*server.Server, error) {
 		s.Shutdown()
 		return nil, fmt.Errorf("embedded nats did not become ready on %s", addr)
 	}
-	log.Info("embedded nats started", "url", s.ClientURL(), "store_dir", opts.StoreDir, "max_storage_bytes", o.MaxStorage)
+	log.Info("embedded nats started", "url", s.ClientURL(), "store_dir", opts.StoreDir, "max_storage_bytes", o.MaxStorage,
+		"users", len(o.Users))
 	return s, nil
+}
+
+// nkeyUsers turns Herald's roles into the server's nkey users, in its global account, which
+// has JetStream: existing streams stay where earlier versions put them.
+func nkeyUsers(users []natsauth.User) []*server.NkeyUser {
+	if len(users) == 0 {
+		return nil
+	}
+	out := make([]*server.NkeyUser, 0, len(users))
+	for _, u := range users {
+		out = append(out, &server.NkeyUser{
+			Nkey: u.PublicKey,
+			Permissions: &server.Permissions{
+				Publish:   &server.SubjectPermission{Allow: u.Permissions.Publish},
+				Subscribe: &server.SubjectPermission{Allow: u.Permissions.Subscribe},
+			},
+		})
+	}
+	return out
 }
