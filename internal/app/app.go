@@ -85,6 +85,8 @@ type Process struct {
 
 	// eventTypes bounds the event_type label of every metric of the process.
 	eventTypes *obs.EventTypes
+	// tenants are the pieces of tenant destinations (see tenants.go).
+	tenants *tenantParts
 }
 
 // HTTPAddr is the address the process's HTTP server listens on.
@@ -159,11 +161,17 @@ func Start(ctx context.Context, cfg *config.Config, role Role, log *slog.Logger)
 		if err != nil {
 			return nil, fmt.Errorf("deliveries stream: %w", err)
 		}
+		if err := p.startTenants(ctx, js, topo, registry, templates); err != nil {
+			return nil, err
+		}
 		sampler := delivery.NewDepthSampler(deliveries, p.workerMetrics(reg), 0)
 		sampler.Start(ctx)
 		p.stops = append(p.stops, sampler.Stop)
 		if role.Dispatcher {
 			if err := p.startDispatcher(ctx, js, topo, reg, checks); err != nil {
+				return nil, err
+			}
+			if err := p.startTenantService(ctx, js); err != nil {
 				return nil, err
 			}
 			janitor := delivery.NewJanitor(p.nc, deliveries, js, cfg.SubjectPrefix, log)
@@ -174,7 +182,7 @@ func Start(ctx context.Context, cfg *config.Config, role Role, log *slog.Logger)
 		}
 		channels := role.Channels
 		if len(channels) == 1 && channels[0] == "all" {
-			channels = cfg.Channels()
+			channels = p.workerChannels(registry)
 		}
 		for _, name := range channels {
 			if err := p.startWorker(ctx, js, topo, registry, name, reg); err != nil {
@@ -269,6 +277,7 @@ func (p *Process) startDispatcher(ctx context.Context, js jetstream.JetStream, t
 		Publisher:   js,
 		Idempotency: dispatch.NewIdempotency(kv),
 		Router:      dispatch.NewRouter(cfg.Destinations, cfg.Routes),
+		Tenants:     p.tenantRoutes(),
 		Metrics:     dispatch.NewMetrics(reg),
 		Logger:      p.log,
 		EventTypes:  p.eventTypes,
@@ -361,8 +370,8 @@ func (p *Process) startWorker(ctx context.Context, js jetstream.JetStream, topo 
 	}, delivery.Deps{
 		Consumer:     cons,
 		Publisher:    js,
-		Channel:      ch,
-		Destinations: dests,
+		Channel:      p.workerChannel(name, ch),
+		Destinations: p.workerDestinations(dests),
 		Attempts:     delivery.NewKVAttempts(attempts),
 		EventTypes:   p.eventTypes,
 		Metrics:      p.workerMetrics(reg),
