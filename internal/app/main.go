@@ -15,16 +15,19 @@ import (
 // Main runs a process of the given role until SIGINT or SIGTERM and returns its exit code.
 // Configuration comes from the environment; an invalid variable ends the process at once with
 // a one-line reason naming it. A process that runs the dispatcher also takes the argument
-// "migrate": bring the ledger's schema up to date and exit.
+// "migrate": bring the ledger's schema up to date and exit; and "secrets rewrap": seal tenant
+// destinations' secrets again under the first key of NOTIFICATIONS_SECRETS_KEY and exit.
 func Main(role Role, defaultHTTPAddr string, args []string) int {
 	switch {
 	case len(args) == 0:
 	case len(args) == 1 && args[0] == "migrate" && role.Dispatcher && role.Parts.OpenLedger != nil:
 		return Migrate(role.Parts)
+	case len(args) == 2 && args[0] == "secrets" && args[1] == "rewrap" && role.Dispatcher && role.Parts.OpenLedger != nil:
+		return RewrapSecrets(role.Parts)
 	default:
 		usage := role.Name
 		if role.Dispatcher {
-			usage += " [migrate]"
+			usage += " [migrate | secrets rewrap]"
 		}
 		fmt.Fprintf(os.Stderr, "usage: %s\n", usage)
 		return 2
