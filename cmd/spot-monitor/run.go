@@ -14,6 +14,7 @@ import (
 
 	"github.com/heraldhq/herald/cmd/spot-monitor/internal/spot"
 	"github.com/heraldhq/herald/internal/broker"
+	"github.com/heraldhq/herald/internal/natsauth"
 	"github.com/heraldhq/herald/internal/obs"
 	"github.com/heraldhq/herald/sdk"
 )
@@ -25,6 +26,8 @@ const defaultNATSURL = "nats://127.0.0.1:4222"
 type options struct {
 	cloud, metadataURL, tenant, nodeID, source string
 	natsURL, natsCreds, prefix                 string
+	natsURLSet                                 bool
+	dataDir, natsCA, natsCert, natsKey         string
 	interval, publishTimeout                   time.Duration
 	approve                                    bool
 	logLevel, logFormat                        string
@@ -51,7 +54,7 @@ func parse(args []string, getenv func(string) string, out io.Writer) (options, e
 	fs.StringVar(&o.source, "source", env("SPOT_MONITOR_SOURCE", spot.DefaultEventSource), "CloudEvents source of the events ($SPOT_MONITOR_SOURCE)")
 	fs.BoolVar(&o.approve, "azure-approve", false, "on Azure, approve each Preempt or Terminate event once its event is published, so that Azure proceeds at once ($SPOT_MONITOR_AZURE_APPROVE=true)")
 	fs.StringVar(&o.natsURL, "nats-url", env("NOTIFICATIONS_NATS_URL", defaultNATSURL), "NATS servers, comma-separated ($NOTIFICATIONS_NATS_URL)")
-	fs.StringVar(&o.natsCreds, "nats-creds", env("SPOT_MONITOR_NATS_CREDS", ""), "NATS credentials file (JWT and NKey seed) ($SPOT_MONITOR_NATS_CREDS)")
+	fs.StringVar(&o.natsCreds, "nats-creds", env("NOTIFICATIONS_NATS_CREDS", ""), "NATS credentials: the producer role's nkey seed file, or a .creds file; without a NATS URL, the embedded default's producer seed under $NOTIFICATIONS_DATA_DIR ($NOTIFICATIONS_NATS_CREDS)")
 	fs.StringVar(&o.prefix, "subject-prefix", env("NOTIFICATIONS_SUBJECT_PREFIX", sdk.DefaultSubjectPrefix), "subject prefix of the fleet ($NOTIFICATIONS_SUBJECT_PREFIX)")
 	fs.DurationVar(&o.publishTimeout, "publish-timeout", sdk.DefaultPublishTimeout, "how long one publish waits for the stream's ack before it is tried again ($SPOT_MONITOR_PUBLISH_TIMEOUT)")
 	fs.StringVar(&o.logLevel, "log-level", env("NOTIFICATIONS_LOG_LEVEL", "info"), "debug, info, warn or error ($NOTIFICATIONS_LOG_LEVEL)")
@@ -71,6 +74,11 @@ func parse(args []string, getenv func(string) string, out io.Writer) (options, e
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	fs.Visit(func(f *flag.Flag) { o.natsURLSet = o.natsURLSet || f.Name == "nats-url" })
+	o.natsURLSet = o.natsURLSet || getenv("NOTIFICATIONS_NATS_URL") != ""
+	// The fleet's TLS files for NATS, as every Herald process reads them.
+	o.dataDir = env("NOTIFICATIONS_DATA_DIR", "data")
+	o.natsCA, o.natsCert, o.natsKey = getenv("NOTIFICATIONS_NATS_TLS_CA"), getenv("NOTIFICATIONS_NATS_TLS_CERT"), getenv("NOTIFICATIONS_NATS_TLS_KEY")
 	switch {
 	case fs.NArg() > 0:
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -132,10 +140,19 @@ func monitor(ctx context.Context, o options, log *slog.Logger) error {
 
 	// The node may boot before NATS is reachable: keep trying in the background rather
 	// than fail, since a notice must go out whenever NATS is back.
-	natsOpts := []nats.Option{nats.RetryOnFailedConnect(true)}
-	if o.natsCreds != "" {
-		natsOpts = append(natsOpts, nats.UserCredentials(o.natsCreds))
+	// The monitor connects as a producer, the role that may publish events and nothing else.
+	// Without a NATS URL it is on the machine of the embedded default, whose producer seed
+	// it finds in the data directory.
+	url := ""
+	if o.natsURLSet {
+		url = o.natsURL
 	}
+	auth, err := natsauth.ClientFor(url, o.dataDir, natsauth.Role{Kind: natsauth.Producer},
+		natsauth.Client{Creds: o.natsCreds, CA: o.natsCA, Cert: o.natsCert, Key: o.natsKey})
+	if err != nil {
+		return fmt.Errorf("NATS credentials: %w", err)
+	}
+	natsOpts := append([]nats.Option{nats.RetryOnFailedConnect(true)}, auth...)
 	nc, err := broker.Connect(strings.TrimSpace(o.natsURL), "spot-monitor", log, natsOpts...)
 	if err != nil {
 		return err
