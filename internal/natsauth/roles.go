@@ -189,8 +189,8 @@ func manageStream(s string) []string {
 // workerPublish: a worker of channel X consumes only deliver-X, whose filter is
 // <prefix>.deliver.X.>, and publishes only X's results and dead letters. It looks the
 // streams up at start (the dispatcher creates them), lists DELIVERIES' consumers for the
-// queue-depth metrics every process serves, keeps the attempts and circuits buckets, and
-// reads tenant destinations.
+// queue-depth metrics every process serves, counts attempts, publishes its destinations'
+// circuit states, and reads tenant destinations.
 func workerPublish(prefix string, channels []string) []string {
 	out := []string{api("INFO")}
 	for _, s := range streams {
@@ -209,10 +209,21 @@ func workerPublish(prefix string, channels []string) []string {
 			"$JS.ACK.DELIVERIES."+durable+".>", "$JS.ACK.*.*.DELIVERIES."+durable+".>",
 		)
 	}
-	out = append(out, kvWrite(Bucket(prefix, BucketAttempts))...)
-	out = append(out, kvWrite(Bucket(prefix, BucketCircuits))...)
-	out = append(out, kvRead(Bucket(prefix, BucketDestinations))...)
-	return out
+	// Workers bind to their buckets, which the dispatcher makes: they may not create or
+	// update any stream, since a stream's configuration can source another stream's
+	// messages into one they may read.
+	attempts, circuits, dests := Bucket(prefix, BucketAttempts), Bucket(prefix, BucketCircuits), Bucket(prefix, BucketDestinations)
+	out = append(out, kvRead(attempts)...)
+	out = append(out, "$KV."+attempts+".>")
+	out = append(out, kvRead(circuits)...)
+	for _, ch := range channels {
+		// A worker publishes the states of its channel's destinations: <channel>.<...>.
+		out = append(out, "$KV."+circuits+"."+ch+".>")
+	}
+	// Tenant destinations are read by every process; a worker writes only their failure
+	// notes (h.<tenant>.<id>), never a destination (d.<tenant>.<id>).
+	out = append(out, kvRead(dests)...)
+	return append(out, "$KV."+dests+".h.>")
 }
 
 // kvRead is what reading a bucket takes: binding to it, getting keys (direct or not), and

@@ -138,8 +138,11 @@ func checkRoles(t *testing.T, url, creds string) {
 	if err := topo.Apply(ctx(t, 30*time.Second), dispatcher.js); err != nil {
 		t.Fatalf("dispatcher applies the streams: %v", err)
 	}
-	if _, err := broker.EnsureKeyValue(ctx(t, 30*time.Second), dispatcher.js, dispatch.IdempotencyBucketConfig("herald", time.Hour, 1)); err != nil {
-		t.Fatalf("dispatcher's idempotency bucket: %v", err)
+	for _, b := range []jetstream.KeyValueConfig{dispatch.IdempotencyBucketConfig("herald", time.Hour, 1),
+		delivery.AttemptsBucketConfig("herald", 1), delivery.StatesBucketConfig("herald", 1)} {
+		if _, err := broker.EnsureKeyValue(ctx(t, 30*time.Second), dispatcher.js, b); err != nil {
+			t.Fatalf("dispatcher makes the bucket %s: %v", b.Bucket, err)
+		}
 	}
 	dcfg, err := topo.Consumer(broker.StreamEvents, broker.ConsumerDispatcher, "")
 	if err != nil {
@@ -155,9 +158,22 @@ func checkRoles(t *testing.T, url, creds string) {
 		if err := topo.Apply(ctx(t, 30*time.Second), w.js); err != nil {
 			t.Fatalf("%s looks the streams up: %v", w.role.Name(), err)
 		}
+		// A worker binds to the bucket the dispatcher made, without trying to change it
+		// (which it may not: that would wait out a request the server drops).
+		start := time.Now()
 		attempts, err := broker.EnsureKeyValue(ctx(t, 30*time.Second), w.js, delivery.AttemptsBucketConfig("herald", 1))
 		if err != nil {
 			t.Fatalf("%s's attempts bucket: %v", w.role.Name(), err)
+		}
+		if took := time.Since(start); took > 2500*time.Millisecond {
+			t.Errorf("%s took %s to bind to the attempts bucket: it tried to update it", w.role.Name(), took)
+		}
+		circuits, err := w.js.KeyValue(ctx(t, 5*time.Second), "herald_circuits")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := circuits.Put(ctx(t, 5*time.Second), ch+".ZGVzdA.w1", []byte("open")); err != nil {
+			t.Errorf("%s publishes a circuit state: %v", w.role.Name(), err)
 		}
 		kv := delivery.NewKVAttempts(attempts)
 		if err := kv.Record(ctx(t, 5*time.Second), "evt:"+ch, 2); err != nil {
@@ -263,6 +279,13 @@ func checkRoles(t *testing.T, url, creds string) {
 		for _, s := range []string{"herald.deliver.webhook.acme", "herald.deliver.slack.acme", "herald.events.acme.payment.failed",
 			"herald.results.webhook", "herald.dead.webhook.acme", "$JS.API.STREAM.MSG.GET.DELIVERIES", "$JS.API.STREAM.UPDATE.DELIVERIES",
 			"$KV.herald_dispatched.x", "$JS.ACK.DELIVERIES.deliver-webhook.1.2.3.4.5"} {
+			slack.publishRefused(t, s)
+		}
+		// Nor change any stream, which could source another's messages into one it reads, nor
+		// write another channel's circuit states or a tenant destination.
+		for _, s := range []string{"$JS.API.STREAM.CREATE.KV_herald_attempts", "$JS.API.STREAM.UPDATE.KV_herald_attempts",
+			"$JS.API.STREAM.UPDATE.KV_herald_destinations", "$JS.API.STREAM.CREATE.STOLEN", "$KV.herald_circuits.webhook.ZGVzdA.w1",
+			"$KV.herald_destinations.d.acme.hooks", "$JS.API.STREAM.DELETE.EVENTS"} {
 			slack.publishRefused(t, s)
 		}
 		for _, s := range []string{"_INBOX.>", natsauth.Inbox(pubKey(t, creds, webhook.role)) + ".>", "herald.deliver.>"} {
