@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,7 +13,12 @@ import (
 
 	"github.com/heraldhq/herald/cmd/spot-monitor/internal/spot"
 	"github.com/heraldhq/herald/cmd/spot-monitor/internal/spot/spottest"
+	"github.com/heraldhq/herald/internal/app"
+	"github.com/heraldhq/herald/internal/app/parts"
 	"github.com/heraldhq/herald/internal/broker"
+	"github.com/heraldhq/herald/internal/channel/webhook/webhooktest"
+	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/obs"
 	"github.com/heraldhq/herald/internal/testutil"
 	"github.com/heraldhq/herald/sdk"
 )
@@ -94,6 +100,79 @@ func TestRun(t *testing.T) {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("the logs lack %s:\n%s", want, stderr)
 		}
+	}
+}
+
+// TestThroughHerald: with the whole fleet running (embedded NATS with its roles, SQLite),
+// the monitor connects as a producer with the seed the fleet generated, and a spot notice
+// reaches the operator's webhook once, signed, however long it stands.
+func TestThroughHerald(t *testing.T) {
+	r := webhooktest.NewReceiver(t, "")
+	dataDir := t.TempDir()
+	fleetEnv := map[string]string{
+		"NOTIFICATIONS_DATA_DIR":           dataDir,
+		"NOTIFICATIONS_EMBEDDED_NATS_ADDR": "127.0.0.1:0",
+		"NOTIFICATIONS_HTTP_ADDR":          "127.0.0.1:0",
+		"NOTIFICATIONS_WEBHOOK_ENABLED":    "true",
+		"NOTIFICATIONS_WEBHOOK_URL":        r.URL + "/hooks/herald",
+		"NOTIFICATIONS_WEBHOOK_SECRET":     r.Secret(),
+	}
+	cfg, err := config.Load(func(k string) string { return fleetEnv[k] }, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fleet, err := app.Start(context.Background(), cfg, app.Role{
+		Name: "herald", Dispatcher: true, Channels: []string{"all"}, EmbeddedNATS: true, Parts: parts.All(),
+	}, obs.Discard())
+	if err != nil {
+		t.Fatalf("start the fleet: %v", err)
+	}
+	t.Cleanup(fleet.Stop)
+
+	f := spottest.NewAWS(t, "i-0c0ffee000000001")
+	env := map[string]string{
+		"NOTIFICATIONS_NATS_CREDS": filepath.Join(dataDir, "nats-credentials", "producer.nk"),
+		"SPOT_MONITOR_INTERVAL":    "10ms",
+		"NOTIFICATIONS_LOG_FORMAT": "json",
+	}
+	stderr := &syncBuffer{}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--cloud", "aws", "--metadata-url", f.URL, "--nats-url", fleet.NATSURL(), "--tenant", "acme"},
+			func(k string) string { return env[k] }, stderr)
+	}()
+	t.Cleanup(func() {
+		stop()
+		if code := <-done; code != 0 {
+			t.Errorf("exit %d; stderr:\n%s", code, stderr)
+		}
+	})
+	testutil.WaitFor(t, 10*time.Second, "polls", func() bool { return f.Polls() >= 3 })
+	at := time.Now().Add(2 * time.Minute).Truncate(time.Second)
+	f.SetNotice("terminate", at)
+	r.WaitForDelivered(t, 1, 30*time.Second)
+	testutil.WaitFor(t, 10*time.Second, "more polls", func() bool { return f.Polls() >= 50 })
+
+	want := spot.EventID(spot.CloudAWS, "i-0c0ffee000000001", "terminate@"+at.UTC().Format(time.RFC3339)) + ":webhook"
+	reqs := r.Requests()
+	if len(reqs) != 1 {
+		t.Fatalf("%d requests, want 1; monitor:\n%s", len(reqs), stderr)
+	}
+	if reqs[0].ID != want {
+		t.Errorf("webhook-id %q, want %q", reqs[0].ID, want)
+	}
+	v, err := sdk.NewVerifier(r.Secret())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Verify(reqs[0].Header, reqs[0].Body); err != nil {
+		t.Errorf("the webhook's signature: %v", err)
+	}
+	ev, err := sdk.Decode(reqs[0].Body)
+	if err != nil || ev.Type != sdk.TypeNodeTerminated || ev.TenantID != "acme" ||
+		!strings.Contains(string(ev.Data), `"node_id":"i-0c0ffee000000001"`) {
+		t.Errorf("delivered %s (%v), want acme's node.terminated for i-0c0ffee000000001", reqs[0].Body, err)
 	}
 }
 
