@@ -155,8 +155,6 @@ func (a *Azure) text(ctx context.Context, path string) (string, error) {
 
 // probeAzure reports whether base answers as Azure's Instance Metadata Service.
 func probeAzure(ctx context.Context, c *client) error {
-	if _, err := (&Azure{c: c}).text(ctx, azureVMIDPath); err != nil {
-		return fmt.Errorf("%w: %w", errNoService, err)
-	}
-	return nil
+	_, err := (&Azure{c: c}).text(ctx, azureVMIDPath)
+	return err
 }
