@@ -36,6 +36,11 @@ type Config struct {
 	// ReadyTimeout bounds the wait for a server to accept connections and for a cluster to
 	// elect its JetStream meta leader. Defaults to 30s.
 	ReadyTimeout time.Duration
+	// Extra is appended to every server's configuration file: an authorization block, for
+	// a server whose users are Herald's roles (see package natsauth). A server that refuses
+	// connections without credentials is ready when it answers with its refusal; the
+	// Cluster's waits connect without credentials and need a server that takes them.
+	Extra string
 }
 
 // WithDefaults returns the configuration with every unset optional field at its default.
@@ -117,7 +122,7 @@ func newServer(cfg Config, name string, port, clusterPort int, routes []string) 
 	if err := os.MkdirAll(filepath.Join(s.dir, "store"), 0o755); err != nil {
 		return nil, fmt.Errorf("natsproc: %w", err)
 	}
-	conf := serverConf(s.name, port, cfg.MaxPayload, filepath.Join(s.dir, "store"), cfg.ClusterName, clusterPort, routes)
+	conf := serverConf(s.name, port, cfg.MaxPayload, filepath.Join(s.dir, "store"), cfg.ClusterName, clusterPort, routes) + cfg.Extra
 	if err := os.WriteFile(s.confFile(), []byte(conf), 0o644); err != nil {
 		return nil, fmt.Errorf("natsproc: %w", err)
 	}
@@ -209,6 +214,9 @@ func (s *Server) Start(ctx context.Context) error {
 			return true
 		}
 		nc, err := nats.Connect(s.URL(), nats.Timeout(time.Second), nats.NoReconnect())
+		if errors.Is(err, nats.ErrAuthorization) {
+			return true // it answers: it wants credentials (Config.Extra)
+		}
 		if err != nil {
 			return false
 		}
