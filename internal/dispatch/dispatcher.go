@@ -21,14 +21,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/channel"
 	"github.com/heraldhq/herald/internal/obs"
-	"github.com/heraldhq/herald/internal/results"
-	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/sdk"
 )
 
@@ -284,10 +281,8 @@ func (d *Dispatcher) reject(ctx context.Context, msg jetstream.Msg, r *rejection
 	_ = msg.TermWithReason(r.Field)
 }
 
-// fanOut publishes one delivery per destination and one pending record per delivery for the
-// ledger, then waits for every acknowledgement. The deliveries go out asynchronously; the
-// pending records join those of other events in shared RESULTS messages (see
-// broker.Batcher), which saves JetStream a stored and consumed message per event.
+// fanOut publishes one delivery per destination and its pending record for the ledger, and
+// waits for every acknowledgement (see publishDeliveries, which replays share).
 //
 // A delivery's id (Herald-Delivery-Id, the webhook-id, Resend's Idempotency-Key) is
 // <event id>:<destination id>, a public contract. Its Nats-Msg-Id adds the event's key
