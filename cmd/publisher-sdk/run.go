@@ -58,7 +58,12 @@ number, true, false, null, an array or an object keeps its JSON type; anything e
 string. Quote a value as JSON to force a string: payment_id='"12345"'.
 
 Environment:
-  NOTIFICATIONS_NATS_URL        NATS server URLs, comma-separated (default nats://127.0.0.1:4222)
+  NOTIFICATIONS_NATS_URL        NATS server URLs, comma-separated (default: the embedded server
+                                at NOTIFICATIONS_EMBEDDED_NATS_ADDR, 127.0.0.1:4222, as the producer
+                                with NOTIFICATIONS_DATA_DIR/nats-credentials/producer.nk)
+  NOTIFICATIONS_NATS_CREDS      the producer's NATS credentials: nkey seed or .creds file
+  NOTIFICATIONS_NATS_TLS_CA     CA file of the servers' certificates (and _CERT, _KEY: a client
+                                certificate and key)
   NOTIFICATIONS_SUBJECT_PREFIX  subject prefix (default herald)
 
 Examples:
@@ -76,8 +81,8 @@ already had the id. Exit status 0 on success, 1 when publishing fails, 2 on a us
 
 // Default values of the environment.
 const (
-	defaultNATSURL = "nats://127.0.0.1:4222" // where the single-machine fleet's embedded server listens
-	defaultSource  = "publisher-sdk"
+	defaultNATSAddr = "127.0.0.1:4222" // where the single-machine fleet's embedded server listens
+	defaultSource   = "publisher-sdk"
 )
 
 // usageError is a mistake in the command line: exit status 2.
@@ -284,9 +289,12 @@ func publish(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 
-	natsURL := envOr(getenv, "NOTIFICATIONS_NATS_URL", defaultNATSURL)
+	natsURL, opts, err := connection(getenv)
+	if err != nil {
+		return fmt.Errorf("NOTIFICATIONS_NATS_CREDS: %w", err)
+	}
 	prefix := envOr(getenv, "NOTIFICATIONS_SUBJECT_PREFIX", sdk.DefaultSubjectPrefix)
-	nc, err := nats.Connect(natsURL, nats.Name("publisher-sdk"))
+	nc, err := nats.Connect(natsURL, append(opts, nats.Name("publisher-sdk"))...)
 	if err != nil {
 		return fmt.Errorf("connect to NATS at %s (NOTIFICATIONS_NATS_URL): %w", redactURLs(natsURL), err)
 	}
