@@ -67,8 +67,11 @@ func (s *Sender) Send(ctx context.Context, n channel.Notification) channel.Outco
 	if d.Tenant == "" {
 		return s.operator.Send(ctx, n)
 	}
-	if reason, ok := goneReason(d.Config); ok {
-		return channel.Fail(0, reason)
+	if g, ok := d.Config.(gone); ok {
+		if g.retry {
+			return channel.RetryLater(0, 0, g.reason)
+		}
+		return channel.Fail(0, g.reason)
 	}
 	if s.tenant == nil {
 		return channel.Fail(0, "tenant destinations are off in this worker")

@@ -132,6 +132,30 @@ func needsSecret(c *Channels, name string) bool {
 	return ok && f.Tenant && f.Required && name == "webhook"
 }
 
+// Disabled lists every tenant's disabled destinations, ordered by tenant then id, as the
+// admin status shows them.
+func (s *Service) Disabled(ctx context.Context) ([]control.Destination, error) {
+	if s.deps.Keyring == nil {
+		return []control.Destination{}, nil
+	}
+	all, err := s.deps.Store.ListDestinations(ctx, "")
+	if err != nil {
+		return nil, fmt.Errorf("list destinations: %w", err)
+	}
+	out := []control.Destination{}
+	for _, d := range all {
+		if d.Enabled {
+			continue
+		}
+		v, err := s.view(d)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
 // Get implements control.Destinations.
 func (s *Service) Get(ctx context.Context, tenant, id string) (control.Destination, error) {
 	d, err := s.load(ctx, tenant, id)

@@ -185,6 +185,9 @@ func TestUpdateMergesConfigAndKeepsMaskedValues(t *testing.T) {
 	if err != nil || off.Enabled || off.DisabledReason != DisabledManual {
 		t.Errorf("disable: %+v, %v; want disabled, reason manual", off, err)
 	}
+	if list, err := b.svc.Disabled(ctx); err != nil || len(list) != 1 || list[0].ID != "h" {
+		t.Errorf("Disabled: %+v, %v; want the one disabled destination", list, err)
+	}
 	on, err := b.svc.SetEnabled(ctx, "acme", "h", true)
 	if err != nil || !on.Enabled || on.DisabledReason != "" {
 		t.Errorf("enable: %+v, %v", on, err)

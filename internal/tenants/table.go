@@ -263,8 +263,12 @@ const (
 )
 
 // gone is the configuration of a destination that must receive nothing more: Sender ends
-// its deliveries with the reason.
-type gone struct{ reason string }
+// its deliveries with the reason, or, when retry is set (a configuration this process cannot
+// open, which a fix of its keys would cure), fails them as transient.
+type gone struct {
+	reason string
+	retry  bool
+}
 
 func (gone) Validate() error   { return nil }
 func (gone) Secrets() []string { return nil }
@@ -293,7 +297,7 @@ func (t *Table) Destination(ref string) (channel.Destination, bool) {
 	}
 	te.once.Do(func() { te.resolved, te.err = t.resolve(te.Entry) })
 	if te.err != nil {
-		return channel.Destination{ID: ref, Channel: te.Channel, Tenant: te.Tenant, Config: gone{reason: te.err.Error()}}, true
+		return channel.Destination{ID: ref, Channel: te.Channel, Tenant: te.Tenant, Config: gone{reason: te.err.Error(), retry: true}}, true
 	}
 	if !te.resolved.prevUntil.IsZero() && time.Now().Before(te.resolved.prevUntil) {
 		return te.resolved.both, true
