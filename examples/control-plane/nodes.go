@@ -50,7 +50,7 @@ func (s *Server) launchNode(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "node id: "+err.Error())
 		return
 	}
-	n := &node{id: "node-" + strings.ToLower(id), req: req, status: "launching"}
+	n := &node{id: "gpu-" + strings.ToLower(id), req: req, status: "launching"}
 	s.mu.Lock()
 	s.nodes[n.id] = n
 	s.mu.Unlock()
