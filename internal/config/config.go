@@ -282,6 +282,12 @@ func Load(getenv Getenv, defaultHTTPAddr string) (*Config, error) {
 	if c.IdempotencyWindow < time.Second {
 		l.fail("NOTIFICATIONS_IDEMPOTENCY_WINDOW", "must be at least 1s")
 	}
+	if c.DatabaseURL != "" {
+		// Found now, before NATS and the dispatcher start, and named.
+		if problem := databaseURLProblem(c.DatabaseURL); problem != "" {
+			l.fail("NOTIFICATIONS_DATABASE_URL", problem)
+		}
+	}
 	c.StreamMaxBytes, c.EmbeddedMaxStorage = l.storage(c.NATSURL == "")
 	c.Destinations, c.destVars = l.destinations()
 	c.Routes = l.routes(c.Destinations)
@@ -500,11 +506,15 @@ func (l *loader) destinations() ([]channel.Destination, map[string]map[string]st
 	for _, p := range all.Providers() {
 		providers[p.Name()] = p
 		spec := p.Spec()
+		if problem, name := l.envURLProblem(spec); problem != "" {
+			l.fail(name, problem)
+			continue
+		}
 		cfg, err := channel.ConfigFromEnv(spec, l.get)
 		if err != nil {
 			var ve *channel.VarError
 			if errors.As(err, &ve) {
-				l.fail(ve.Var, ve.Reason)
+				l.fail(ve.Var, tidyReason(ve.Reason, p.Name(), fieldOfVar(spec, ve.Var)))
 			} else {
 				l.fail(spec.EnabledVar, err.Error())
 			}
