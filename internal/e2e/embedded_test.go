@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 
 	"github.com/heraldhq/herald/internal/channel/webhook/webhooktest"
 	"github.com/heraldhq/herald/internal/store"
@@ -49,8 +48,8 @@ func TestEmbeddedDefault(t *testing.T) {
 		"NOTIFICATIONS_LOG_FORMAT":         "json",
 	}
 	herald := startChild(t, e, "herald")
-	testutil.WaitFor(t, 30*time.Second, "the embedded NATS server to accept connections", func() bool {
-		nc, err := nats.Connect("nats://"+natsAddr, nats.Timeout(200*time.Millisecond))
+	testutil.WaitFor(t, 30*time.Second, "the embedded NATS server to accept the producer", func() bool {
+		nc, err := connectAsProducer("nats://"+natsAddr, dataDir)
 		if err != nil {
 			return false
 		}
@@ -58,9 +57,10 @@ func TestEmbeddedDefault(t *testing.T) {
 		return strings.Contains(herald.logs.String(), `"msg":"started"`)
 	})
 
+	// The publisher finds the embedded server and the producer's seed in the data directory.
 	pub := exec.Command(binary(t, "publisher-sdk"), "publish", "--type", "payment.failed", "--tenant", "acme",
 		"tenant_id=acme", "reason=card declined", "amount=49.99")
-	pub.Env = env{"NOTIFICATIONS_NATS_URL": "nats://" + natsAddr}.list()
+	pub.Env = env{"NOTIFICATIONS_EMBEDDED_NATS_ADDR": natsAddr, "NOTIFICATIONS_DATA_DIR": dataDir}.list()
 	out, err := pub.CombinedOutput()
 	if err != nil {
 		t.Fatalf("publisher-sdk: %v\n%s", err, out)
