@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/heraldhq/herald/internal/channel/webhook/webhooktest"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/sqlite"
