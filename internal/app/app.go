@@ -25,6 +25,7 @@ import (
 	"github.com/heraldhq/herald/internal/dispatch"
 	"github.com/heraldhq/herald/internal/natsauth"
 	"github.com/heraldhq/herald/internal/obs"
+	"github.com/heraldhq/herald/internal/ops"
 	"github.com/heraldhq/herald/internal/recorder"
 	"github.com/heraldhq/herald/internal/store"
 )
@@ -81,7 +82,10 @@ type Process struct {
 	closed   chan struct{} // closed when the NATS connection is
 	metrics  *delivery.Metrics
 	parts    Parts
-	stopOnce sync.Once
+	// dispatcher and ops are set in a process that runs the dispatcher (see ops.go).
+	dispatcher *dispatch.Dispatcher
+	ops        *ops.Service
+	stopOnce   sync.Once
 
 	// eventTypes bounds the event_type label of every metric of the process.
 	eventTypes *obs.EventTypes
@@ -179,6 +183,9 @@ func Start(ctx context.Context, cfg *config.Config, role Role, log *slog.Logger)
 				return nil, err
 			}
 			p.stops = append(p.stops, janitor.Stop)
+			if err := p.startOps(ctx, js, topo, registry); err != nil {
+				return nil, err
+			}
 		}
 		channels := role.Channels
 		if len(channels) == 1 && channels[0] == "all" {
@@ -286,6 +293,7 @@ func (p *Process) startDispatcher(ctx context.Context, js jetstream.JetStream, t
 		return err
 	}
 	p.stops = append(p.stops, d.Stop)
+	p.dispatcher = d
 
 	if !cfg.Recorder {
 		return nil
@@ -376,6 +384,7 @@ func (p *Process) startWorker(ctx context.Context, js jetstream.JetStream, topo 
 		EventTypes:   p.eventTypes,
 		Metrics:      p.workerMetrics(reg),
 		Logger:       p.log,
+		States:       p.stateBoard(ctx, js, topo, name),
 	})
 	if err := w.Start(ctx); err != nil {
 		return err
