@@ -293,4 +293,3 @@ func dedent(s string) string {
 	}
 	return b.String()
 }
-

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/channel/all"
 	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/natsauth"
 )
 
 // composeFile is the part of docker-compose.yml the tests read. The file uses the long forms
@@ -347,9 +349,30 @@ func enabledChannels(t *testing.T, d *deployment) map[string]bool {
 	return out
 }
 
+// loadConfig loads a Herald service's configuration as the process would. Its NATS seed
+// file must be mounted from deploy/nats/creds and be the one of the process's role; the
+// seeds are made by the natsauth command on the operator's machine and never committed, so
+// a fresh seed of that role stands in for it.
 func loadConfig(t *testing.T, d *deployment, name, defaultAddr string) *config.Config {
 	t.Helper()
-	env := d.env[name]
+	env := maps.Clone(d.env[name])
+	bin, _ := d.herald(name)
+	role := natsauth.ProcessRole(bin == "dispatcher" || bin == "herald", strings.Split(flag(d.compose.Services[name].Entrypoint, "channel"), ","))
+	creds := env["NOTIFICATIONS_NATS_CREDS"]
+	switch {
+	case creds == "":
+		t.Errorf("service %s: no NOTIFICATIONS_NATS_CREDS: the cluster's auth.conf admits no one without credentials", name)
+	case filepath.Dir(d.hostPath(t, name, creds)) != filepath.Join(root, "deploy", "nats", "creds"):
+		t.Errorf("service %s: NOTIFICATIONS_NATS_CREDS %s is not mounted from deploy/nats/creds, where the natsauth command writes the seeds", name, creds)
+	case filepath.Base(creds) != filepath.Base(natsauth.SeedFile("", role)):
+		t.Errorf("service %s: NOTIFICATIONS_NATS_CREDS names %s; the process connects as %s, whose seed is %s", name, filepath.Base(creds), role.Name(), filepath.Base(natsauth.SeedFile("", role)))
+	default:
+		dir := t.TempDir()
+		if _, err := natsauth.WriteSeed(dir, role); err != nil {
+			t.Fatal(err)
+		}
+		env["NOTIFICATIONS_NATS_CREDS"] = natsauth.SeedFile(dir, role)
+	}
 	cfg, err := config.Load(func(k string) string { return env[k] }, defaultAddr)
 	if err != nil {
 		t.Fatalf("service %s: its environment does not load: %v", name, err)
