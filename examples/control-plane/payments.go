@@ -134,7 +134,7 @@ func (s *Server) paymentWebhook(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	ack, ok := s.publish(w, r.Context(), ev)
+	ack, ok := s.publish(r.Context(), w, ev)
 	if !ok {
 		return // 503: the provider retries the webhook later
 	}

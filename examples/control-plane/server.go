@@ -116,7 +116,7 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	ack, ok := s.publish(w, r.Context(), ev)
+	ack, ok := s.publish(r.Context(), w, ev)
 	if !ok {
 		return
 	}
@@ -125,7 +125,7 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 
 // publish publishes ev for a request, answering 503 when Herald's stream does not take it:
 // the caller may retry, and the event's id makes the retry safe.
-func (s *Server) publish(w http.ResponseWriter, ctx context.Context, ev *sdk.Event) (sdk.PubAck, bool) {
+func (s *Server) publish(ctx context.Context, w http.ResponseWriter, ev *sdk.Event) (sdk.PubAck, bool) {
 	ack, err := s.c.Publisher.Publish(ctx, ev)
 	if err != nil {
 		s.c.Log.Warn("publish failed", "event_id", ev.ID, "type", ev.Type, "err", err)

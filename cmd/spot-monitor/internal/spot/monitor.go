@@ -181,22 +181,25 @@ func (m *Monitor) Run(ctx context.Context) error {
 
 // publish tries each queued event once and returns those still unpublished.
 func (m *Monitor) publish(ctx context.Context, log *slog.Logger, queue []*pending) []*pending {
-	left := queue[:0]
-	for _, p := range queue {
+	var left []*pending
+	for i, p := range queue {
+		if ctx.Err() != nil {
+			return append(left, queue[i:]...)
+		}
 		p.attempts++
 		ack, err := m.c.Publisher.Publish(ctx, p.event)
 		if err != nil {
-			if ctx.Err() != nil {
-				return queue
-			}
 			var ve *sdk.ValidationError
-			if errors.As(err, &ve) { // no retry can fix it
+			switch {
+			case ctx.Err() != nil:
+				left = append(left, p)
+			case errors.As(err, &ve): // no retry can fix it
 				log.Error("the event of a notice is invalid; dropped", "event_id", p.event.ID, "err", err)
-				continue
+			default:
+				log.Warn("publishing node.terminated failed; retrying", "event_id", p.event.ID,
+					"attempt", p.attempts, "err", err)
+				left = append(left, p)
 			}
-			log.Warn("publishing node.terminated failed; retrying", "event_id", p.event.ID,
-				"attempt", p.attempts, "err", err)
-			left = append(left, p)
 			continue
 		}
 		log.Info("published node.terminated", "event_id", p.event.ID, "stream", ack.Stream,

@@ -1,0 +1,15 @@
+package main
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package when a test leaves a goroutine behind.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// Helpers of nats-server and net/http that end shortly after Close.
+		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
+	)
+}
