@@ -75,6 +75,10 @@ type Config struct {
 	// PublishTimeout bounds the wait for a result's or dead letter's acknowledgement.
 	// Defaults to 10s.
 	PublishTimeout time.Duration
+	// UnknownDestinationGrace is how long after its publication a delivery to a destination
+	// the worker does not know is held before it is refused as one to a destination that
+	// does not exist. Defaults to UnknownDestinationGrace.
+	UnknownDestinationGrace time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -98,6 +102,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PublishTimeout <= 0 {
 		c.PublishTimeout = 10 * time.Second
+	}
+	if c.UnknownDestinationGrace <= 0 {
+		c.UnknownDestinationGrace = UnknownDestinationGrace
 	}
 	return c
 }
@@ -440,8 +447,18 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 		w.settle(ctx, msg, res, channel.Fail(0, "delivery message lacks its Herald headers"))
 		return false
 	}
+	if reason := w.checkDelivery(msg, &res); reason != "" {
+		w.log.Warn("malformed delivery refused", logAttrs(res, "reason", reason)...)
+		w.settle(ctx, msg, res, channel.Fail(0, reason))
+		return false
+	}
 	dest, ok := w.deps.Destinations.Destination(res.Destination)
 	if !ok {
+		if reason := w.unknownDestination(md, res); reason != "" {
+			w.log.Warn("delivery to an unknown destination refused", logAttrs(res, "reason", reason)...)
+			w.settle(ctx, msg, res, channel.Fail(0, reason))
+			return false
+		}
 		// Maybe a rolling deploy: this worker's configuration does not know it yet.
 		w.hold(msg, res, holdUnknownDestination, w.cfg.Backoff.Delay(1, 0))
 		return false

@@ -1,0 +1,84 @@
+package delivery
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/sdk"
+)
+
+// UnknownDestinationGrace is how long after it was published a delivery to a destination
+// that the worker does not know is held, for a rolling deploy whose workers learn the
+// destination last, or a tenant destination still on its way to this worker. Past it the
+// destination does not exist (it was deleted, or the delivery is forged): the delivery is
+// dead-lettered as failed, never sent.
+const UnknownDestinationGrace = 5 * time.Minute
+
+// checkDelivery reports why a message is not a delivery the dispatcher could have made for
+// this worker's channel, or "" when it is one. NATS permissions keep anyone but the
+// dispatcher from publishing deliveries (see package natsauth); this check is the worker's
+// own line behind them, so that a delivery published by a mistake or by someone who got
+// around them is refused, dead-lettered with its reason, and never sent under the
+// channel's credentials. It costs one decoding of the event's envelope.
+//
+// A refused delivery's tenant is cleared in res when it is not a subject token, so that its
+// dead letter has a subject.
+func (w *Worker) checkDelivery(msg jetstream.Msg, res *store.Result) string {
+	if !sdk.ValidTenant(res.TenantID) {
+		tenant := res.TenantID
+		res.TenantID = ""
+		return fmt.Sprintf("delivery's tenant %s is not one subject token", quote(tenant))
+	}
+	if want := w.subj.Deliver(w.name, res.TenantID); msg.Subject() != want {
+		return fmt.Sprintf("delivery on %s, not on %s: not this channel's, or not its tenant's", quote(msg.Subject()), want)
+	}
+	if res.EventID == "" || res.EventType == "" {
+		return "delivery lacks its Herald-Event-Id or Herald-Event-Type header"
+	}
+	// <event id>:<destination id>, or a replay's <event id>:<destination id>:<replay id>.
+	id := res.EventID + ":" + res.Destination
+	if rest, ok := strings.CutPrefix(res.DeliveryID, id); !ok || rest != "" && (rest[0] != ':' || strings.ContainsAny(rest[1:], ".:") || len(rest) == 1) {
+		return fmt.Sprintf("delivery id %s is not <event id>:<destination id> of its event %s and destination %s",
+			quote(res.DeliveryID), quote(res.EventID), quote(res.Destination))
+	}
+	var env struct {
+		ID     string `json:"id"`
+		Tenant string `json:"tenantid"`
+	}
+	if err := json.Unmarshal(msg.Data(), &env); err != nil {
+		return "delivery's body is not a JSON event: " + err.Error()
+	}
+	if env.ID != res.EventID {
+		return fmt.Sprintf("delivery's body is event %s, not %s", quote(env.ID), quote(res.EventID))
+	}
+	if tenant := (&sdk.Event{TenantID: env.Tenant}).Tenant(); tenant != res.TenantID {
+		return fmt.Sprintf("delivery's body is tenant %s's event, not %s's", quote(tenant), quote(res.TenantID))
+	}
+	return ""
+}
+
+// unknownDestination reports, for a delivery whose destination the worker does not know,
+// why it is refused, or "" while it is within Config.UnknownDestinationGrace and is held.
+func (w *Worker) unknownDestination(md *jetstream.MsgMetadata, res store.Result) string {
+	grace := w.cfg.UnknownDestinationGrace
+	if md.Timestamp.IsZero() || time.Since(md.Timestamp) < grace {
+		return ""
+	}
+	return fmt.Sprintf("destination %s does not exist on channel %s (unknown to the workers for %s after the delivery was published)",
+		quote(res.Destination), w.name, grace)
+}
+
+// quote quotes a value taken from a message for a reason, cut to a length that keeps the
+// reason readable.
+func quote(s string) string {
+	const most = 80
+	if len(s) > most {
+		s = s[:most] + "…"
+	}
+	return fmt.Sprintf("%q", s)
+}
