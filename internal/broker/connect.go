@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -11,7 +12,10 @@ import (
 )
 
 // Connect opens a NATS connection named after the process that keeps reconnecting for as
-// long as the process lives: an outage of NATS delays work, it never ends a process.
+// long as the process lives: an outage of NATS delays work, it never ends a process. The
+// process's credentials and TLS come in extra (see natsauth.ClientFor); a server that
+// refuses them is reported with the variable to set. A permissions violation, a request
+// outside the process's role, is logged as a NATS async error naming the subject.
 func Connect(url, name string, log *slog.Logger, extra ...nats.Option) (*nats.Conn, error) {
 	opts := append([]nats.Option{
 		nats.Name(name),
@@ -35,6 +39,10 @@ func Connect(url, name string, log *slog.Logger, extra ...nats.Option) (*nats.Co
 		}),
 	}, extra...)
 	nc, err := nats.Connect(url, opts...)
+	if errors.Is(err, nats.ErrAuthorization) {
+		return nil, fmt.Errorf("connect to nats %s: %w: the server takes only Herald's roles: set NOTIFICATIONS_NATS_CREDS to this process's seed file (docs/security.md)",
+			redact.Text(url), err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("connect to nats %s: %w", redact.Text(url), err)
 	}
