@@ -97,4 +97,3 @@ func cmpString(a, b string) int {
 	}
 	return 0
 }
-
