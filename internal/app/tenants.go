@@ -140,6 +140,16 @@ func (p *Process) Destinations() control.Destinations {
 	return p.tenants.service
 }
 
+// TenantRevision is the revision of the destinations bucket that the process's view of
+// tenant destinations has reached (0 without one): a change written at revision r is
+// routed and sent by the process once TenantRevision() >= r.
+func (p *Process) TenantRevision() uint64 {
+	if p.tenants == nil {
+		return 0
+	}
+	return p.tenants.table.Revision()
+}
+
 // tenantRoutes is what the dispatcher routes tenants' events with.
 func (p *Process) tenantRoutes() dispatch.TenantRoutes {
 	if p.tenants == nil {

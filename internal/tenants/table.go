@@ -56,10 +56,11 @@ type Table struct {
 	deleted sync.Map                      // ref -> struct{}: a delete marker seen
 	health  sync.Map                      // ref -> Failing
 
-	synced  chan struct{}
-	stop    context.CancelFunc
-	done    chan struct{}
-	updates atomic.Int64
+	synced   chan struct{}
+	stop     context.CancelFunc
+	done     chan struct{}
+	updates  atomic.Int64
+	revision atomic.Uint64 // the last bucket revision applied
 }
 
 // tEntry is one destination of the table. Its sealed configuration is opened the first time
@@ -156,8 +157,15 @@ func (t *Table) Stop() {
 // Updates counts the changes the table has applied, for tests that wait on one.
 func (t *Table) Updates() int64 { return t.updates.Load() }
 
+// Revision is the bucket revision of the last change the table applied: a change written at
+// revision r is routed by this process once Revision() >= r.
+func (t *Table) Revision() uint64 { return t.revision.Load() }
+
 func (t *Table) apply(e jetstream.KeyValueEntry) {
-	defer t.updates.Add(1)
+	defer func() {
+		t.updates.Add(1)
+		t.revision.Store(e.Revision())
+	}()
 	prefix, tenant, id, ok := splitKey(e.Key())
 	if !ok {
 		return
