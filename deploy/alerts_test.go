@@ -76,8 +76,29 @@ func TestAlertRulesAreWellFormed(t *testing.T) {
 			}
 		}
 	}
-	if alerts != len(alertCases())/2 {
-		t.Errorf("%d alerts, but cases for %d: give every alert a case that fires and one that does not", alerts, len(alertCases())/2)
+	// Every alert has a case that fires it and one that does not, and every case an alert.
+	cases := map[string]map[bool]bool{}
+	for _, c := range alertCases() {
+		if cases[c.alert] == nil {
+			cases[c.alert] = map[bool]bool{}
+		}
+		cases[c.alert][c.fires] = true
+	}
+	for _, g := range groups.Groups {
+		for _, r := range g.Rules {
+			if r.Alert != "" && !(cases[r.Alert][true] && cases[r.Alert][false]) {
+				t.Errorf("%s: give it a case that fires it and one that does not in alertCases", r.Alert)
+			}
+			delete(cases, r.Alert)
+		}
+	}
+	for a := range cases {
+		if a != "" {
+			t.Errorf("alertCases has cases for %s, which alerts.yml does not have", a)
+		}
+	}
+	if alerts == 0 {
+		t.Error("alerts.yml has no alert")
 	}
 }
 
