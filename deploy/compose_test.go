@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -579,4 +581,77 @@ func TestComposeBindMountsStayInDeploy(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestDockerignoreKeepsWhatTheBuildReads: no file the image's commands are built from (Go
+// files, embedded files, go.mod and go.sum) is left out of the build context by
+// .dockerignore, which would fail `docker build` only where Docker runs.
+func TestDockerignoreKeepsWhatTheBuildReads(t *testing.T) {
+	t.Parallel()
+	var patterns []string
+	for _, line := range strings.Split(string(readFile(t, root, ".dockerignore")), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.HasPrefix(line, "!") {
+			t.Fatalf(".dockerignore: %q: exceptions are beyond what this test reads", line)
+		}
+		patterns = append(patterns, strings.TrimPrefix(line, "/"))
+	}
+	args := []string{"list", "-deps", "-f", `{{if .Module}}{{if .Module.Main}}{{range .GoFiles}}{{$.Dir}}/{{.}}
+{{end}}{{range .EmbedFiles}}{{$.Dir}}/{{.}}
+{{end}}{{end}}{{end}}`}
+	for _, b := range dockerfileBinaries(t) {
+		args = append(args, "./cmd/"+b)
+	}
+	cmd := exec.Command("go", args...)
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := []string{"go.mod", "go.sum"}
+	for _, f := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		rel, err := filepath.Rel(abs, f)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			t.Fatalf("%s is outside the repository", f)
+		}
+		files = append(files, filepath.ToSlash(rel))
+	}
+	if len(files) < 50 {
+		t.Fatalf("go list named only %d files", len(files))
+	}
+	for _, f := range files {
+		if p, ok := dockerignored(patterns, f); ok {
+			t.Errorf("the build reads %s, which .dockerignore's %q leaves out of the context", f, p)
+		}
+	}
+}
+
+// dockerignored reports whether a path (slash-separated, relative to the context) or a
+// directory above it matches one of the patterns, as Docker reads them: path.Match on the
+// whole relative path, with a leading "**/" matching any number of directories.
+func dockerignored(patterns []string, file string) (string, bool) {
+	parts := strings.Split(file, "/")
+	for _, p := range patterns {
+		for i := 1; i <= len(parts); i++ {
+			prefix := strings.Join(parts[:i], "/")
+			if ok, _ := path.Match(p, prefix); ok {
+				return p, true
+			}
+			if rest, ok := strings.CutPrefix(p, "**/"); ok {
+				for j := 0; j < i; j++ {
+					if ok, _ := path.Match(rest, strings.Join(parts[j:i], "/")); ok {
+						return p, true
+					}
+				}
+			}
+		}
+	}
+	return "", false
 }
