@@ -40,7 +40,7 @@ func RewrapSecrets(parts Parts) int {
 
 // Rewrap is RewrapSecrets' work: it returns how many destinations it sealed again.
 func Rewrap(ctx context.Context, cfg *config.Config, parts Parts) (int, error) {
-	kr, source, err := tenants.LoadKeyring(cfg.SecretsKey, cfg.DatabaseURL, cfg.DataDir)
+	kr, source, err := tenants.LoadKeyringFor(cfg.SecretsKey, cfg.DataDir, ownsDataDir(cfg))
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", secretbox.EnvVar, err)
 	}
@@ -86,3 +86,8 @@ func Rewrap(ctx context.Context, cfg *config.Config, parts Parts) (int, error) {
 	}
 	return n, nil
 }
+
+// ownsDataDir reports whether the process is the embedded default, whose ledger and NATS
+// server keep their files in NOTIFICATIONS_DATA_DIR: only then may an unset
+// NOTIFICATIONS_SECRETS_KEY mean the key file there.
+func ownsDataDir(cfg *config.Config) bool { return cfg.DatabaseURL == "" && cfg.NATSURL == "" }

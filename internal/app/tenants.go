@@ -42,7 +42,7 @@ const reconcileEvery = 5 * time.Minute
 // first event.
 func (p *Process) startTenants(ctx context.Context, js jetstream.JetStream, topo broker.Topology, operator *channel.Registry, templates *render.Set) error {
 	cfg := p.cfg
-	kr, source, err := tenants.LoadKeyring(cfg.SecretsKey, cfg.DatabaseURL, cfg.DataDir)
+	kr, source, err := tenants.LoadKeyringFor(cfg.SecretsKey, cfg.DataDir, ownsDataDir(cfg))
 	if err != nil {
 		return &config.Error{Var: secretbox.EnvVar, Reason: err.Error()}
 	}
@@ -105,7 +105,7 @@ func (p *Process) startTenantService(ctx context.Context, js jetstream.JetStream
 		return fmt.Errorf("the ledger (%T) does not keep tenant destinations", p.ledger)
 	}
 	tp.service = tenants.NewService(tenants.ServiceDeps{Store: st, Bucket: tp.bucket, Keyring: tp.keyring,
-		Channels: tp.channels, SendTimeout: p.cfg.SendTimeout, Logger: p.log})
+		Channels: tp.channels, Local: tp.table, SendTimeout: p.cfg.SendTimeout, Logger: p.log})
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {

@@ -19,13 +19,20 @@ const (
 	KeysNone KeySource = "none"
 )
 
-// LoadKeyring returns the keyring that seals tenant destinations' configuration:
-// NOTIFICATIONS_SECRETS_KEY (secretsKey) when it is set; otherwise, when the process owns a
-// data directory (the embedded default, which has no databaseURL and keeps its ledger in
-// dataDir), the key file in dataDir, created at first start; otherwise nil, and tenant
-// destinations are off (the service answers ErrNoKey). A fleet on PostgreSQL must set the
-// variable: its processes run on several machines and must share the key.
+// LoadKeyring is LoadKeyringFor with ownsDataDir true when there is no databaseURL: the
+// embedded ledger lives in dataDir.
 func LoadKeyring(secretsKey, databaseURL, dataDir string) (*secretbox.Keyring, KeySource, error) {
+	return LoadKeyringFor(secretsKey, dataDir, databaseURL == "")
+}
+
+// LoadKeyringFor returns the keyring that seals tenant destinations' configuration:
+// NOTIFICATIONS_SECRETS_KEY (secretsKey) when it is set; otherwise, when the process owns
+// dataDir (the embedded default: the ledger and the NATS server are in it), the key file in
+// dataDir, created at first start; otherwise nil, and tenant destinations are off (the
+// service answers ErrNoKey). A fleet on PostgreSQL or on a NATS cluster must set the
+// variable: its processes run on several machines and must share the key, and a worker
+// that made a key file of its own could open nothing.
+func LoadKeyringFor(secretsKey, dataDir string, ownsDataDir bool) (*secretbox.Keyring, KeySource, error) {
 	if secretsKey != "" {
 		kr, err := secretbox.ParseKeys(secretsKey)
 		if err != nil {
@@ -33,7 +40,7 @@ func LoadKeyring(secretsKey, databaseURL, dataDir string) (*secretbox.Keyring, K
 		}
 		return kr, KeysFromEnv, nil
 	}
-	if databaseURL != "" || dataDir == "" {
+	if !ownsDataDir || dataDir == "" {
 		return nil, KeysNone, nil
 	}
 	value, _, err := secretbox.LoadOrCreateKeyFile(dataDir)

@@ -76,6 +76,10 @@ func (s *Sender) Send(ctx context.Context, n channel.Notification) channel.Outco
 	if s.tenant == nil {
 		return channel.Fail(0, "tenant destinations are off in this worker")
 	}
+	if d.Channel != s.operator.Name() {
+		// Its channel changed after the fan-out: this channel cannot send to it.
+		return channel.Fail(0, "destination moved to channel "+d.Channel)
+	}
 	out := sendGuarded(ctx, s.tenant, n)
 	if s.health != nil && ctx.Err() == nil {
 		s.health.Observe(ctx, d, out)

@@ -37,6 +37,9 @@ type ServiceDeps struct {
 	// Keyring seals configurations; nil turns tenant destinations off (ErrNoKey).
 	Keyring  *secretbox.Keyring
 	Channels *Channels
+	// Local is this process's table, if it has one: a change returns once it is routed by
+	// this process, so that an event published after the answer finds it here at least.
+	Local *Table
 	// SendTimeout bounds a test send. Defaults to 10s.
 	SendTimeout time.Duration
 	Logger      *slog.Logger
@@ -346,18 +349,32 @@ func (s *Service) save(ctx context.Context, d store.TenantDestination, rec recor
 func (s *Service) propagate(ctx context.Context, d store.TenantDestination) {
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
-	if err := putEntry(pctx, s.deps.Bucket, d); err != nil {
+	rev, err := putEntry(pctx, s.deps.Bucket, d)
+	if err != nil {
 		s.log.Error("destination change not yet propagated; the next reconciliation will", "tenant_id", d.Tenant, "destination", d.ID, "err", err)
+		return
 	}
+	s.settle(pctx, rev)
 }
 
-func putEntry(ctx context.Context, b Bucket, d store.TenantDestination) error {
+func putEntry(ctx context.Context, b Bucket, d store.TenantDestination) (uint64, error) {
 	en, err := entryOf(d)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	_, err = b.Put(ctx, destKey(d.Tenant, d.ID), mustJSON(en))
-	return err
+	return b.Put(ctx, destKey(d.Tenant, d.ID), mustJSON(en))
+}
+
+// settle waits, briefly, until this process's table has applied revision rev.
+func (s *Service) settle(ctx context.Context, rev uint64) {
+	if s.deps.Local == nil || rev == 0 {
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if err := s.deps.Local.WaitRevision(wctx, rev); err != nil {
+		s.log.Warn("destination change not yet seen by this process's table", "revision", rev, "err", err)
+	}
 }
 
 func (s *Service) load(ctx context.Context, tenant, id string) (store.TenantDestination, error) {

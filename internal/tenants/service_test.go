@@ -216,6 +216,9 @@ func TestNoKeyRefusesClearly(t *testing.T) {
 	if kr != nil || src != KeysNone || err != nil {
 		t.Errorf("PostgreSQL without a key: %v %v %v; want no keyring", kr, src, err)
 	}
+	if kr, src, err := LoadKeyringFor("", t.TempDir(), false); kr != nil || src != KeysNone || err != nil {
+		t.Errorf("a process that does not own its data directory: %v %v %v; want no keyring", kr, src, err)
+	}
 	dir := t.TempDir()
 	kr, src, err = LoadKeyring("", "", dir)
 	if err != nil || kr == nil || src != KeysFromFile {

@@ -102,8 +102,8 @@ func setup(t *testing.T) *bundle {
 	key := newKey(t)
 	b := &bundle{store: st, bucket: bucket, js: js, keyring: newKeyring(t, key), keyValue: key}
 	b.channels = testChannels(t)
-	b.svc = NewService(ServiceDeps{Store: st, Bucket: bucket, Keyring: b.keyring, Channels: b.channels, SendTimeout: 2 * time.Second, Logger: obs.Discard()})
 	b.table = b.newTable(t)
+	b.svc = NewService(ServiceDeps{Store: st, Bucket: bucket, Keyring: b.keyring, Channels: b.channels, Local: b.table, SendTimeout: 2 * time.Second, Logger: obs.Discard()})
 	return b
 }
 

@@ -61,6 +61,9 @@ type Table struct {
 	done     chan struct{}
 	updates  atomic.Int64
 	revision atomic.Uint64 // the last bucket revision applied
+	// applied is closed and replaced after each change, waking WaitRevision.
+	appliedMu sync.Mutex
+	applied   chan struct{}
 }
 
 // tEntry is one destination of the table. Its sealed configuration is opened the first time
@@ -94,7 +97,7 @@ type tenantRoutes struct {
 // (Destination) only; a dispatcher may pass nil for both.
 func NewTable(bucket Bucket, keyring *secretbox.Keyring, channels *Channels, log *slog.Logger) *Table {
 	return &Table{bucket: bucket, keyring: keyring, channels: channels, log: log.With("component", "tenant_destinations"),
-		state: map[string]map[string]*tEntry{}, synced: make(chan struct{}), done: make(chan struct{})}
+		state: map[string]map[string]*tEntry{}, synced: make(chan struct{}), done: make(chan struct{}), applied: make(chan struct{})}
 }
 
 // Start watches the bucket until Stop. It returns once the watch is set up; Synced is closed
@@ -161,10 +164,31 @@ func (t *Table) Updates() int64 { return t.updates.Load() }
 // revision r is routed by this process once Revision() >= r.
 func (t *Table) Revision() uint64 { return t.revision.Load() }
 
+// WaitRevision waits until the table has applied revision rev of the bucket, or ctx ends.
+func (t *Table) WaitRevision(ctx context.Context, rev uint64) error {
+	for {
+		t.appliedMu.Lock()
+		ch := t.applied
+		t.appliedMu.Unlock()
+		if t.revision.Load() >= rev {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
 func (t *Table) apply(e jetstream.KeyValueEntry) {
 	defer func() {
 		t.updates.Add(1)
 		t.revision.Store(e.Revision())
+		t.appliedMu.Lock()
+		close(t.applied)
+		t.applied = make(chan struct{})
+		t.appliedMu.Unlock()
 	}()
 	prefix, tenant, id, ok := splitKey(e.Key())
 	if !ok {
