@@ -3,8 +3,11 @@
 // attempt in the ledger. With NOTIFICATIONS_NATS_URL unset it also runs the embedded NATS
 // server that the workers and the publisher CLI connect to.
 //
-//	dispatcher           run until SIGINT or SIGTERM
-//	dispatcher migrate   bring the ledger's schema up to date and exit
+//	dispatcher                  run until SIGINT or SIGTERM
+//	dispatcher migrate          bring the ledger's schema up to date, say what was applied, and exit
+//	dispatcher secrets rewrap   seal tenant destinations' secrets again under the first key
+//	dispatcher env              print every NOTIFICATIONS_* variable with its default and meaning
+//	dispatcher --help           what it runs, its arguments and exit codes
 package main
 
 import (

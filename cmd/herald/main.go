@@ -3,8 +3,11 @@
 // channel that has a destination. It is the single-machine default; the same parts scale out
 // as the dispatcher and channel-worker commands.
 //
-//	herald           run until SIGINT or SIGTERM
-//	herald migrate   bring the ledger's schema up to date and exit
+//	herald                  run until SIGINT or SIGTERM
+//	herald migrate          bring the ledger's schema up to date, say what was applied, and exit
+//	herald secrets rewrap   seal tenant destinations' secrets again under the first key
+//	herald env              print every NOTIFICATIONS_* variable with its default and meaning
+//	herald --help           what it runs, its arguments and exit codes
 package main
 
 import (

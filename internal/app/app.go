@@ -58,6 +58,9 @@ type Parts struct {
 	// OpenLedger opens and migrates the ledger the configuration names. Required for
 	// Role.Dispatcher when the recorder runs, and for migrate.
 	OpenLedger func(ctx context.Context, cfg *config.Config) (store.Store, error)
+	// PendingMigrations names the migrations the configured ledger has not applied, so
+	// that migrate can say what it applied. Optional.
+	PendingMigrations func(ctx context.Context, cfg *config.Config) ([]string, error)
 }
 
 // EmbeddedServer is the in-process NATS server as a process uses it.
@@ -402,12 +405,7 @@ func validateDestinations(cfg *config.Config, registry *channel.Registry) error 
 			return &config.Error{Var: cfg.VarOf(d.ID, ""), Reason: fmt.Sprintf("destination %q: channel %q is not built into Herald (known: %v)", d.ID, d.Channel, registry.Names())}
 		}
 		if err := ch.Validate(d); err != nil {
-			var fe *channel.FieldError
-			field := ""
-			if errors.As(err, &fe) {
-				field = fe.Field
-			}
-			return &config.Error{Var: cfg.VarOf(d.ID, field), Reason: fmt.Sprintf("destination %q: %v", d.ID, err)}
+			return cfg.DestinationError(d, err)
 		}
 	}
 	return nil

@@ -586,7 +586,7 @@ func (l *loader) extraDestinations(providers map[string]channel.Provider) []chan
 		}
 		cfg, err := channel.DecodeConfig(spec, cfgJSON)
 		if err != nil {
-			l.fail(name, fmt.Sprintf("destination %q: %v", id, err))
+			l.fail(name, fmt.Sprintf("destination %q: %s", id, tidyReason(err.Error(), ch, fieldOf(err))))
 			return nil
 		}
 		out = append(out, channel.Destination{ID: id, Channel: ch, Config: cfg})

@@ -50,11 +50,7 @@ func tidyReason(reason string, names ...string) string {
 // refused: it names the variable behind the field at fault (or NOTIFICATIONS_DESTINATIONS
 // for one of that list, whose id it then names) and says what is wrong once.
 func (c *Config) DestinationError(d channel.Destination, err error) *Error {
-	field := ""
-	var fe *channel.FieldError
-	if errors.As(err, &fe) {
-		field = fe.Field
-	}
+	field := fieldOf(err)
 	name := c.VarOf(d.ID, field)
 	reason := tidyReason(err.Error(), d.Channel, field)
 	if name == "NOTIFICATIONS_DESTINATIONS" {
@@ -182,6 +178,15 @@ func (l *loader) envURLProblem(spec channel.Spec) (problem, name string) {
 		}
 	}
 	return "", ""
+}
+
+// fieldOf names the field a *channel.FieldError blames, or "".
+func fieldOf(err error) string {
+	var fe *channel.FieldError
+	if errors.As(err, &fe) {
+		return fe.Field
+	}
+	return ""
 }
 
 // fieldOfVar names the field that variable name sets, or "".

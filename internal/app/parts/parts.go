@@ -21,7 +21,7 @@ import (
 
 // All returns every part: the embedded NATS server and both ledgers.
 func All() app.Parts {
-	return app.Parts{StartNATS: startNATS, OpenLedger: OpenLedger}
+	return app.Parts{StartNATS: startNATS, OpenLedger: OpenLedger, PendingMigrations: PendingMigrations}
 }
 
 func startNATS(dataDir, addr string, maxStorage int64, users []natsauth.User, log *slog.Logger) (app.EmbeddedServer, error) {
