@@ -54,7 +54,7 @@ type fakeSlack struct {
 	accepted int
 }
 
-func newFakeSlack(t *testing.T) *fakeSlack {
+func newFakeSlack(t testing.TB) *fakeSlack {
 	f := &fakeSlack{}
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -86,7 +86,7 @@ type receiver struct {
 	times  map[string]time.Time // first arrival of each event id, from the body
 }
 
-func newReceiver(t *testing.T) *receiver {
+func newReceiver(t testing.TB) *receiver {
 	r := &receiver{ids: map[string]int{}, times: map[string]time.Time{}}
 	r.status.Store(http.StatusOK)
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -125,7 +125,7 @@ const webhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 // fleetEnv configures a whole fleet on the test's NATS and PostgreSQL: Slack gets payment
 // events, the webhook every event; one retry 50 ms apart and no circuit breaker, so that an
 // outage dead-letters quickly.
-func fleetEnv(t *testing.T, natsURL, dbURL, slackURL, hookURL string) map[string]string {
+func fleetEnv(t testing.TB, natsURL, dbURL, slackURL, hookURL string) map[string]string {
 	return map[string]string{
 		"NOTIFICATIONS_NATS_URL":          natsURL,
 		"NOTIFICATIONS_DATABASE_URL":      dbURL,
@@ -148,7 +148,7 @@ func fleetEnv(t *testing.T, natsURL, dbURL, slackURL, hookURL string) map[string
 }
 
 // startFleet runs the dispatcher, recorder and every channel's worker in the test's process.
-func startFleet(t *testing.T, env map[string]string) *app.Process {
+func startFleet(t testing.TB, env map[string]string) *app.Process {
 	t.Helper()
 	cfg, err := config.Load(func(k string) string { return env[k] }, "127.0.0.1:0")
 	if err != nil {

@@ -35,6 +35,11 @@ type Config struct {
 	PublishTimeout time.Duration
 	// SendTimeout bounds one test send. Defaults to 10s.
 	SendTimeout time.Duration
+	// HealthMaxAge is how long Status reuses the ledger's figures (success rates, dead
+	// letters) before it queries again: however many dashboards poll a replica, the ledger
+	// answers one status query per HealthMaxAge. Defaults to 2s; negative queries on every
+	// poll.
+	HealthMaxAge time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -52,6 +57,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SendTimeout <= 0 {
 		c.SendTimeout = 10 * time.Second
+	}
+	if c.HealthMaxAge == 0 {
+		c.HealthMaxAge = 2 * time.Second
 	}
 	return c
 }
@@ -120,6 +128,10 @@ type Service struct {
 
 	deadAgeMu sync.Mutex
 	deadAge   time.Duration // DEAD's max_age, read once
+
+	healthMu sync.Mutex
+	health   []store.Health // the ledger's figures, as of healthAt
+	healthAt time.Time
 }
 
 var (

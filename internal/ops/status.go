@@ -15,19 +15,20 @@ import (
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/control"
 	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 // Status answers the admin status; see control.StatusReader. One poll costs one consumer
-// info request per channel, one ledger query (store.HealthSQL) and, when tenant
-// destinations exist, one listing of the disabled ones; the circuit states are read from
-// memory, kept current by a watch of the circuits bucket.
+// info request per channel, one ledger query (store.HealthSQL; shared by the polls within
+// HealthMaxAge) and the listing of the disabled tenant destinations; the circuit states
+// are read from memory, kept current by a watch of the circuits bucket.
 func (s *Service) Status(ctx context.Context) (control.Status, error) {
 	now := time.Now().UTC()
 	deadSince, err := s.deadSince(ctx, now)
 	if err != nil {
 		return control.Status{}, err
 	}
-	health, err := s.deps.Ledger.Health(ctx, now.Add(-5*time.Minute), now.Add(-time.Hour), deadSince)
+	health, err := s.ledgerHealth(ctx, now, deadSince)
 	if err != nil {
 		return control.Status{}, fmt.Errorf("status: %w", err)
 	}
@@ -96,6 +97,22 @@ func (s *Service) Status(ctx context.Context) (control.Status, error) {
 		}
 	}
 	return out, nil
+}
+
+// ledgerHealth returns the ledger's figures, queried at most once per HealthMaxAge; polls
+// meanwhile share the last answer.
+func (s *Service) ledgerHealth(ctx context.Context, now, deadSince time.Time) ([]store.Health, error) {
+	s.healthMu.Lock()
+	defer s.healthMu.Unlock()
+	if s.health != nil && now.Sub(s.healthAt) < s.cfg.HealthMaxAge {
+		return s.health, nil
+	}
+	h, err := s.deps.Ledger.Health(ctx, now.Add(-5*time.Minute), now.Add(-time.Hour), deadSince)
+	if err != nil {
+		return nil, err
+	}
+	s.health, s.healthAt = h, now
+	return h, nil
 }
 
 // consumerFigures fills a channel's backlog, in flight and redeliveries from its consumer on
