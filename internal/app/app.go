@@ -116,6 +116,7 @@ func Start(ctx context.Context, cfg *config.Config, role Role, log *slog.Logger)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	checks := map[string]obs.Check{}
+	mux := http.NewServeMux() // the HTTP server's routes beyond metrics and health
 
 	if !cfg.Enabled {
 		log.Warn("notifications are disabled (NOTIFICATIONS_ENABLED=false): serving health and metrics only")
@@ -189,6 +190,9 @@ func Start(ctx context.Context, cfg *config.Config, role Role, log *slog.Logger)
 			if err := p.startOps(ctx, js, topo, registry); err != nil {
 				return nil, err
 			}
+			if err := p.mountAPI(ctx, mux, p.apiServices()); err != nil {
+				return nil, err
+			}
 		}
 		channels := role.Channels
 		if len(channels) == 1 && channels[0] == "all" {
@@ -201,7 +205,7 @@ func Start(ctx context.Context, cfg *config.Config, role Role, log *slog.Logger)
 		}
 	}
 
-	p.http, err = obs.NewServer(cfg.HTTPAddr, reg, checks, http.NewServeMux(), log)
+	p.http, err = obs.NewServer(cfg.HTTPAddr, reg, checks, mux, log)
 	if err != nil {
 		return nil, fmt.Errorf("NOTIFICATIONS_HTTP_ADDR: %w", err)
 	}
