@@ -77,7 +77,10 @@ func (p *Process) startTenants(ctx context.Context, js jetstream.JetStream, topo
 	if err != nil {
 		return err
 	}
-	tp.health = tenants.NewHealth(bucket, tp.table, min(30*time.Second, max(cfg.DisableAfter/10, 100*time.Millisecond)), p.log)
+	if cfg.DisableAfter > 0 {
+		// Failures matter only to automatic disabling: with it off, workers note none.
+		tp.health = tenants.NewHealth(bucket, tp.table, min(30*time.Second, max(cfg.DisableAfter/10, 100*time.Millisecond)), p.log)
+	}
 	p.tenants = tp
 	return nil
 }
