@@ -64,7 +64,11 @@ func (p *Process) startOps(ctx context.Context, js jetstream.JetStream, topo bro
 		Destinations: cfg.Destinations,
 		Logger:       p.log,
 	}
-	if ds, ok := p.ledger.(store.DestinationStore); ok {
+	if p.tenants != nil && p.tenants.service != nil {
+		// The tenants' service shows them as its own API does: config masked, with the
+		// reason they are off.
+		deps.Disabled = p.tenants.service.Disabled
+	} else if ds, ok := p.ledger.(store.DestinationStore); ok {
 		deps.Disabled = disabledDestinations(ds)
 	}
 	s := ops.New(ops.Config{Prefix: cfg.SubjectPrefix, Channels: registry.Names(), SendTimeout: cfg.SendTimeout}, deps)
