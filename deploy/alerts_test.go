@@ -46,6 +46,7 @@ func TestAlertRulesAreWellFormed(t *testing.T) {
 		}
 	}
 	anchors := runbookAnchors(t)
+	production := string(readFile(t, root, "docs", "production.md"))
 	alerts := 0
 	for _, g := range groups.Groups {
 		for _, r := range g.Rules {
@@ -63,6 +64,9 @@ func TestAlertRulesAreWellFormed(t *testing.T) {
 			}
 			if anchor, ok := strings.CutPrefix(r.Annotations["runbook_url"], "docs/runbook.md#"); !ok || !anchors[anchor] {
 				t.Errorf("%s: runbook_url %q is not a heading of docs/runbook.md", r.Alert, r.Annotations["runbook_url"])
+			}
+			if !strings.Contains(production, "| `"+r.Alert+"` |") {
+				t.Errorf("%s is not in docs/production.md's table of alerts", r.Alert)
 			}
 			names, err := metricsOf(r.Expr)
 			if err != nil {
