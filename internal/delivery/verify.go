@@ -24,7 +24,8 @@ const UnknownDestinationGrace = 5 * time.Minute
 // dispatcher from publishing deliveries (see package natsauth); this check is the worker's
 // own line behind them, so that a delivery published by a mistake or by someone who got
 // around them is refused, dead-lettered with its reason, and never sent under the
-// channel's credentials. It costs one decoding of the event's envelope.
+// channel's credentials. Its only cost is reading the envelope of a delivery whose channel
+// sends the body as published, which the worker does not otherwise decode.
 //
 // A refused delivery's tenant is cleared in res when it is not a subject token, so that its
 // dead letter has a subject.
@@ -46,6 +47,13 @@ func (w *Worker) checkDelivery(msg jetstream.Msg, res *store.Result) string {
 		return fmt.Sprintf("delivery id %s is not <event id>:<destination id> of its event %s and destination %s",
 			quote(res.DeliveryID), quote(res.EventID), quote(res.Destination))
 	}
+	if !w.raw {
+		// The worker decodes the whole event before sending it (see bodyMismatch).
+		return ""
+	}
+	// A channel that sends the body as published would sign and send any bytes: read the
+	// envelope's id and tenant (about 5µs for a small event; the rest of the pipeline spends
+	// some 500µs of CPU per delivery).
 	var env struct {
 		ID     string `json:"id"`
 		Tenant string `json:"tenantid"`
@@ -53,11 +61,17 @@ func (w *Worker) checkDelivery(msg jetstream.Msg, res *store.Result) string {
 	if err := json.Unmarshal(msg.Data(), &env); err != nil {
 		return "delivery's body is not a JSON event: " + err.Error()
 	}
-	if env.ID != res.EventID {
-		return fmt.Sprintf("delivery's body is event %s, not %s", quote(env.ID), quote(res.EventID))
+	return bodyMismatch(env.ID, env.Tenant, *res)
+}
+
+// bodyMismatch reports why a delivery's body, whose event id and tenantid are given, is not
+// the event its headers name, or "" when it is.
+func bodyMismatch(id, tenant string, res store.Result) string {
+	if id != res.EventID {
+		return fmt.Sprintf("delivery's body is event %s, not %s", quote(id), quote(res.EventID))
 	}
-	if tenant := (&sdk.Event{TenantID: env.Tenant}).Tenant(); tenant != res.TenantID {
-		return fmt.Sprintf("delivery's body is tenant %s's event, not %s's", quote(tenant), quote(res.TenantID))
+	if t := (&sdk.Event{TenantID: tenant}).Tenant(); t != res.TenantID {
+		return fmt.Sprintf("delivery's body is tenant %s's event, not %s's", quote(t), quote(res.TenantID))
 	}
 	return ""
 }

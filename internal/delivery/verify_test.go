@@ -11,17 +11,52 @@ import (
 
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/channel"
+	"github.com/heraldhq/herald/internal/channel/webhook"
 	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/obs"
 	"github.com/heraldhq/herald/internal/testutil"
 )
 
+// rawFake is the fake channel as one that sends the body as published (as webhook does),
+// which the worker then does not decode.
+type rawFake struct{ *fakeChannel }
+
+func (rawFake) SendsRaw() bool { return true }
+
 // TestMalformedDeliveriesAreRefused: a delivery the dispatcher could not have made for this
 // channel (another tenant's subject, ids that do not fit together, a body that is not its
-// event) is dead-lettered as failed with the reason, and never sent. A replay's delivery id
-// is one the dispatcher makes, and is sent.
+// event) is dead-lettered as failed with the reason, and never sent, whether the channel
+// reads the event or sends the body as published. A replay's delivery id is one the
+// dispatcher makes, and is sent.
 func TestMalformedDeliveriesAreRefused(t *testing.T) {
 	t.Parallel()
-	e := setup(t, delivery.Config{}, perAttempt(channel.Sent(http.StatusOK)))
+	for _, raw := range []bool{false, true} {
+		t.Run(map[bool]string{false: "decoding channel", true: "raw channel"}[raw], func(t *testing.T) {
+			t.Parallel()
+			checkRefusals(t, raw)
+		})
+	}
+}
+
+func checkRefusals(t *testing.T, raw bool) {
+	e := newEnv(t, 4, 5*time.Second)
+	e.ch = &fakeChannel{outcome: perAttempt(channel.Sent(http.StatusOK))}
+	var ch channel.Channel = e.ch
+	if raw {
+		ch = rawFake{e.ch}
+	}
+	e.worker = delivery.New(delivery.Config{Attempts: 4, SendTimeout: 5 * time.Second}, delivery.Deps{
+		Consumer: e.cons, Publisher: e.js, Channel: ch, Attempts: e.attempts, Metrics: e.metrics, Logger: obs.Discard(),
+		Destinations: delivery.StaticDestinations{destID: webhook.Destination(destID, "https://example.com/hook", "")},
+	})
+	if err := e.worker.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.worker.Stop)
+	notJSON := "not a JSON event"
+	if !raw {
+		notJSON = "" // the event's own decoding error
+	}
 	cases := []struct {
 		name, reason string
 		forge        func(m *nats.Msg)
@@ -40,7 +75,7 @@ func TestMalformedDeliveriesAreRefused(t *testing.T) {
 			m.Header.Set(broker.HeaderDeliveryID, m.Header.Get(broker.HeaderEventID)+":elsewhere")
 		}},
 		{"no event id", "lacks its Herald-Event-Id", func(m *nats.Msg) { m.Header.Del(broker.HeaderEventID) }},
-		{"a body that is not an event", "not a JSON event", func(m *nats.Msg) { m.Data = []byte("forged bytes") }},
+		{"a body that is not an event", notJSON, func(m *nats.Msg) { m.Data = []byte("forged bytes") }},
 		{"a body of another event", "body is event", func(m *nats.Msg) {
 			m.Data = []byte(strings.Replace(string(m.Data), m.Header.Get(broker.HeaderEventID), "01OTHER", 1))
 		}},

@@ -493,6 +493,10 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 				out = channel.Fail(0, err.Error())
 				break
 			}
+			if reason := bodyMismatch(n.Event.ID, n.Event.TenantID, res); reason != "" {
+				out = channel.Fail(0, reason)
+				break
+			}
 		}
 		start := time.Now()
 		out = w.send(ctx, n)
