@@ -248,6 +248,14 @@ func (s *Service) Update(ctx context.Context, tenant, id string, patch control.D
 			}
 		}
 	}
+	var generated string
+	if needsSecret(s.deps.Channels, d.Channel) && cur["secret"] == nil {
+		// A destination that became a webhook gets a secret as a new one does.
+		if generated, err = sdk.NewWebhookSecret(); err != nil {
+			return control.Destination{}, err
+		}
+		cur["secret"] = mustJSON(generated)
+	}
 	if err := s.deps.Channels.checkConfig(d.Channel, cur); err != nil {
 		return control.Destination{}, err
 	}
@@ -265,7 +273,7 @@ func (s *Service) Update(ctx context.Context, tenant, id string, patch control.D
 		}
 	}
 	sc.Config = mustJSON(cur)
-	return s.save(ctx, d, rec, sc, "")
+	return s.save(ctx, d, rec, sc, generated)
 }
 
 // Delete implements control.Destinations.
@@ -314,7 +322,10 @@ func (s *Service) RotateSecret(ctx context.Context, tenant, id string, overlap t
 	}
 	until := s.now().UTC().Add(overlap).Truncate(time.Second)
 	// Only the secret in use keeps signing: one rotated out earlier stops now.
-	sc.PreviousSecret, sc.PreviousUntil, rec.OverlapUntil = strings.Fields(old + " ")[0], until, &until
+	sc.PreviousSecret, sc.PreviousUntil, rec.OverlapUntil = "", time.Time{}, nil
+	if f := strings.Fields(old); len(f) > 0 {
+		sc.PreviousSecret, sc.PreviousUntil, rec.OverlapUntil = f[0], until, &until
+	}
 	cur["secret"], _ = json.Marshal(secret)
 	sc.Config = mustJSON(cur)
 	return s.save(ctx, d, rec, sc, secret)

@@ -192,6 +192,18 @@ func TestUpdateMergesConfigAndKeepsMaskedValues(t *testing.T) {
 	if err != nil || !on.Enabled || on.DisabledReason != "" {
 		t.Errorf("enable: %+v, %v", on, err)
 	}
+	// A destination that becomes a webhook gets a secret, shown once.
+	in2 := control.DestinationInput{ID: "s", Channel: "slack", Config: json.RawMessage(`{"webhook_url":"https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX"}`), EventTypes: []string{"*"}}
+	if _, err := b.svc.Create(ctx, "acme", in2); err != nil {
+		t.Fatal(err)
+	}
+	moved, err := b.svc.Update(ctx, "acme", "s", control.DestinationPatch{Channel: ptr("webhook"), Config: json.RawMessage(`{"url":"https://example.com/w"}`)})
+	if err != nil || moved.Channel != "webhook" || !strings.HasPrefix(moved.Secret, "whsec_") {
+		t.Errorf("slack to webhook: %+v, %v; want a webhook with a new secret shown once", moved, err)
+	}
+	if _, err := b.svc.RotateSecret(ctx, "acme", "h", 0); err != nil {
+		t.Errorf("rotate: %v", err)
+	}
 	if err := b.svc.Delete(ctx, "acme", "h"); err != nil {
 		t.Fatal(err)
 	}
