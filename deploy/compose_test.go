@@ -598,7 +598,7 @@ func TestDockerignoreKeepsWhatTheBuildReads(t *testing.T) {
 		}
 		patterns = append(patterns, strings.TrimPrefix(line, "/"))
 	}
-	args := []string{"list", "-deps", "-f", `{{if .Module}}{{if .Module.Main}}{{range .GoFiles}}{{$.Dir}}/{{.}}
+	args := []string{"list", "-e", "-deps", "-f", `{{if .Module}}{{if .Module.Main}}{{range .GoFiles}}{{$.Dir}}/{{.}}
 {{end}}{{range .EmbedFiles}}{{$.Dir}}/{{.}}
 {{end}}{{end}}{{end}}`}
 	for _, b := range dockerfileBinaries(t) {
