@@ -44,6 +44,33 @@ func TestReplicas(t *testing.T) {
 	}
 	publish(t, js, evs...)
 
+	t.Run("history pages while deliveries arrive", func(t *testing.T) {
+		// Walk the whole history twice while the 3,000 events are being delivered and
+		// recorded: neither walk repeats a delivery (all fails on a repeat), and the second
+		// finds every delivery the first did, whatever arrived in between.
+		walk := func() map[string]bool {
+			out := map[string]bool{}
+			for _, d := range all(t, func(pg control.Page) ([]store.Delivery, string, error) {
+				return b.Deliveries(ctx, control.DeliveryQuery{Tenant: "acme", Page: pg})
+			}, 50) {
+				out[d.DeliveryID] = true
+			}
+			return out
+		}
+		testutil.WaitFor(t, waitLong, "deliveries recorded", func() bool {
+			items, _, err := a.Deliveries(ctx, control.DeliveryQuery{Page: control.Page{Limit: 200}})
+			return err == nil && len(items) == 200
+		})
+		first := walk()
+		second := walk()
+		for id := range first {
+			if !second[id] {
+				t.Errorf("delivery %s, listed by the first walk, was skipped by the second", id)
+			}
+		}
+		t.Logf("first walk %d deliveries, second %d", len(first), len(second))
+	})
+
 	t.Run("replay followed and cancelled from another replica", func(t *testing.T) {
 		job, err := a.Replays().Start(ctx, control.ReplayRequest{Since: time.Now().Add(-time.Hour), Tenant: "acme", EventTypes: []string{"node.*"}, DryRun: true})
 		if err != nil {
