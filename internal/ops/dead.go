@@ -181,6 +181,8 @@ func (d deadLetters) findDead(ctx context.Context, sel control.DeadSelection, le
 		DeliverPolicy:  jetstream.DeliverByStartTimePolicy,
 		OptStartTime:   &start,
 		HeadersOnly:    headersOnly,
+		// Gone soon after the read ends, rather than after the default 5 minutes.
+		InactiveThreshold: 30 * time.Second,
 	})
 	cancel()
 	if err != nil {

@@ -302,6 +302,8 @@ func (j *replayRun) read(ctx context.Context) error {
 		FilterSubjects: j.filterSubjects(),
 		DeliverPolicy:  jetstream.DeliverByStartTimePolicy,
 		OptStartTime:   &start,
+		// Gone soon after the read ends, rather than after the default 5 minutes.
+		InactiveThreshold: 30 * time.Second,
 	})
 	cancel()
 	if err != nil {
