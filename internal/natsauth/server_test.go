@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/natsauth"
 	"github.com/heraldhq/herald/internal/natsproc"
+	"github.com/heraldhq/herald/internal/testutil"
 )
 
 var testRoles = []natsauth.Role{{Kind: natsauth.Producer}, {Kind: natsauth.Dispatcher}, {Kind: natsauth.Admin},
@@ -203,4 +205,57 @@ func TestDevTLS(t *testing.T) {
 	if _, err := (natsauth.Client{Cert: client.Cert}).Options(); err == nil {
 		t.Error("a certificate without its key was taken")
 	}
+}
+
+// TestDevTLSRoutes: the servers' certificate serves route connections too: two nodes whose
+// cluster block requires TLS with it (and verifies the other node's) route to each other.
+func TestDevTLSRoutes(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tlsDir := filepath.Join(dir, "tls")
+	if err := natsauth.WriteDevTLS(tlsDir, natsauth.DevTLS{Hosts: []string{"127.0.0.1"}}); err != nil {
+		t.Fatal(err)
+	}
+	ports := freePorts(t, 2)
+	f := func(name string) string { return strconv.Quote(filepath.Join(tlsDir, name)) }
+	var servers []*server.Server
+	for i := range 2 {
+		conf := filepath.Join(dir, "n"+strconv.Itoa(i)+".conf")
+		body := "server_name: n" + strconv.Itoa(i) + "\nlisten: \"127.0.0.1:-1\"\ncluster {\n  name: c\n  listen: \"127.0.0.1:" +
+			strconv.Itoa(ports[i]) + "\"\n  routes: [\"nats-route://127.0.0.1:" + strconv.Itoa(ports[1-i]) + "\"]\n" +
+			"  tls {\n    cert_file: " + f(natsauth.ServerCertFile) + "\n    key_file: " + f(natsauth.ServerKeyFile) +
+			"\n    ca_file: " + f(natsauth.CAFile) + "\n    verify: true\n  }\n}\n"
+		if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		o, err := server.ProcessConfigFile(conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.NoLog, o.NoSigs = true, true
+		s, err := server.NewServer(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go s.Start()
+		t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+		servers = append(servers, s)
+	}
+	testutil.WaitFor(t, 20*time.Second, "the nodes to route to each other over TLS", func() bool {
+		return servers[0].NumRoutes() > 0 && servers[1].NumRoutes() > 0
+	})
+}
+
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var out []int
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		out = append(out, ln.Addr().(*net.TCPAddr).Port)
+	}
+	return out
 }
