@@ -24,10 +24,11 @@ const (
 
 // Role is who a NATS connection is: a kind and, for a worker, the channels it delivers.
 type Role struct {
+	// Kind is what the role does.
 	Kind Kind
 	// Channels are a worker's channels, at least one. Other kinds have none.
 	Channels []string
-	// all names a worker of every channel built into Herald "worker-all".
+	// all marks the worker of every channel built into Herald, named worker-all.
 	all bool
 }
 
