@@ -8,7 +8,11 @@
 //
 // Build the event with the constructor of its type, then publish it:
 //
-//	nc, err := nats.Connect(os.Getenv("NOTIFICATIONS_NATS_URL"))
+//	// The producer's NATS credentials: on the single-machine default, the seed that the
+//	// fleet wrote at first start; in production, the seed or .creds file issued to you.
+//	creds, err := nats.NkeyOptionFromSeed("data/nats-credentials/producer.nk")
+//	if err != nil { ... }
+//	nc, err := nats.Connect(os.Getenv("NOTIFICATIONS_NATS_URL"), creds)
 //	if err != nil { ... }
 //	defer nc.Close()
 //

@@ -67,7 +67,12 @@ func ExampleDecodePayload() {
 }
 
 func ExamplePublisher_Publish() {
-	nc, err := nats.Connect("nats://127.0.0.1:4222")
+	// The embedded fleet's producer credentials; in production, the seed issued to you.
+	creds, err := nats.NkeyOptionFromSeed("data/nats-credentials/producer.nk")
+	if err != nil {
+		log.Fatal(err)
+	}
+	nc, err := nats.Connect("nats://127.0.0.1:4222", creds)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -96,7 +101,12 @@ func ExamplePublisher_Publish() {
 }
 
 func ExamplePublisher_PublishBatch() {
-	nc, err := nats.Connect("nats://127.0.0.1:4222")
+	// The embedded fleet's producer credentials; in production, the seed issued to you.
+	creds, err := nats.NkeyOptionFromSeed("data/nats-credentials/producer.nk")
+	if err != nil {
+		log.Fatal(err)
+	}
+	nc, err := nats.Connect("nats://127.0.0.1:4222", creds)
 	if err != nil {
 		log.Fatal(err)
 	}
