@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -107,9 +109,36 @@ func (s *server) ctl(t *testing.T, args ...string) result {
 
 func (s *server) ctlEnv(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
+	return s.ctlIO(t, env, "", args...)
+}
+
+// ctlIO runs heraldctl with input on its stdin.
+func (s *server) ctlIO(t *testing.T, env map[string]string, input string, args ...string) result {
+	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(t.Context(), args, stdio{in: strings.NewReader(""), out: &out, err: &errb}, func(k string) string { return env[k] })
+	code := run(t.Context(), args, stdio{in: strings.NewReader(input), out: &out, err: &errb}, func(k string) string { return env[k] })
 	return result{code: code, out: out.String(), errOut: errb.String()}
+}
+
+// onTerminal makes heraldctl take its streams for a terminal until the test ends, so that it
+// asks its questions and draws its progress bar.
+func onTerminal(t *testing.T) {
+	saved := isTerminal
+	isTerminal = func(any) bool { return true }
+	t.Cleanup(func() { isTerminal = saved })
+}
+
+// interruptAtOnce delivers n Ctrl-C to the next replay heraldctl watches, at once.
+func interruptAtOnce(t *testing.T, n int) {
+	saved := interrupts
+	interrupts = func() (<-chan os.Signal, func()) {
+		ch := make(chan os.Signal, n)
+		for range n {
+			ch <- os.Interrupt
+		}
+		return ch, func() {}
+	}
+	t.Cleanup(func() { interrupts = saved })
 }
 
 func (r result) must(t *testing.T, code int, contains ...string) result {
@@ -279,10 +308,11 @@ func TestAgainstTheServer(t *testing.T) {
 		testutil.WaitFor(t, 30*time.Second, "the redriven letter to fail again and be dead-lettered", func() bool {
 			return strings.Contains(s.ctl(t, "dead", "ls", "--channel", "webhook").out, refusedID)
 		})
-		r := decode[map[string]int](t, s.ctl(t, "dead", "discard", refusedID+":webhook", "--json").must(t, exitOK))
-		if r["discarded"] != 1 {
-			t.Errorf("dead discard --json = %v", r)
-		}
+		// The ledger may show the letter a moment before the DEAD stream holds it again.
+		testutil.WaitFor(t, 10*time.Second, "dead discard to discard the letter", func() bool {
+			r := decode[map[string]int](t, s.ctl(t, "dead", "discard", refusedID+":webhook", "--json").must(t, exitOK))
+			return r["discarded"] == 1
+		})
 		if out := s.ctl(t, "dead", "ls", "--channel", "webhook").must(t, exitOK).out; strings.Contains(out, refusedID) {
 			t.Errorf("a discarded dead letter is still listed:\n%s", out)
 		}
@@ -308,4 +338,100 @@ func TestAgainstTheServer(t *testing.T) {
 		s.ctl(t, "replay", "status", "01JD5M0Q1S8K9W3W6Z2B1R4T7Y").must(t, exitNotFound)
 		s.ctl(t, "replay", "--since", "1m", "--tenant", "nobody", "--yes").must(t, exitOK, "nothing to replay")
 	})
+
+	admin := map[string]string{"HERALD_URL": s.url, "HERALD_TOKEN": adminToken}
+	t.Run("on a terminal", func(t *testing.T) {
+		onTerminal(t)
+		s.ctlIO(t, admin, "n\n", "replay", "--since", "1h", "--tenant", "acme", "--channel", "webhook").
+			must(t, exitAPIError, "Replay 2 events (6 deliveries)? [y/N]", "aborted")
+		r := s.ctlIO(t, admin, "y\n", "replay", "--since", "1h", "--tenant", "acme", "--channel", "webhook").
+			must(t, exitOK, "Replay 2 events (6 deliveries)? [y/N]", "100%", "(6/6)", "done: 2 events, 6 deliveries")
+		if strings.Count(r.out, "?") != 1 {
+			t.Errorf("asked more than once:\n%s", r.out)
+		}
+		testutil.WaitFor(t, 30*time.Second, "the replayed refused delivery to be dead again", func() bool {
+			return strings.Contains(s.ctl(t, "dead", "ls", "--tenant", "acme", "--channel", "webhook").out, refusedID)
+		})
+		s.ctlIO(t, admin, "y\n", "dead", "discard", "--tenant", "acme", "--channel", "webhook").
+			must(t, exitOK, "Discard ", "dead letters? [y/N]", "discarded ")
+	})
+
+	t.Run("Ctrl-C cancels a replay", func(t *testing.T) {
+		// Enough events that the replay still runs when the interrupt arrives.
+		events := make([]*sdk.Event, 3000)
+		for i := range events {
+			ev, err := sdk.New("bulk.created", "bulk", map[string]int{"n": i})
+			if err != nil {
+				t.Fatal(err)
+			}
+			events[i] = ev
+		}
+		if _, err := s.pub.PublishBatch(t.Context(), events); err != nil {
+			t.Fatal(err)
+		}
+		interruptAtOnce(t, 1)
+		// Off a terminal, Ctrl-C cancels without asking.
+		r := s.ctl(t, "replay", "--since", "1h", "--tenant", "bulk", "--yes").must(t, exitAPIError, "3000 events match", "cancelled after")
+		id := strings.Fields(strings.SplitAfter(r.errOut, "replay ")[1])[0]
+		job := decode[control.Replay](t, s.ctl(t, "replay", "status", id, "--json").must(t, exitOK))
+		if job.State != control.ReplayCancelled || job.Matched >= 3000 {
+			t.Errorf("after Ctrl-C the job is %+v", job)
+		}
+		// On a terminal it asks first: no goes on, yes cancels.
+		onTerminal(t)
+		interruptAtOnce(t, 2)
+		r = s.ctlIO(t, admin, "y\nn\ny\n", "replay", "--since", "1h", "--tenant", "bulk").
+			must(t, exitAPIError, "Replay 3000 events", "Cancel replay ", "cancelled after")
+		if n := strings.Count(r.out, "Cancel replay "); n != 2 {
+			t.Errorf("asked %d times whether to cancel, want 2 (no, then yes):\n%s", n, r.out)
+		}
+	})
+
+	t.Run("history --follow", func(t *testing.T) {
+		saved := followEvery
+		followEvery = 50 * time.Millisecond
+		t.Cleanup(func() { followEvery = saved })
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		var out syncBuffer
+		done := make(chan int, 1)
+		env := map[string]string{"HERALD_URL": s.url, "HERALD_TOKEN": adminToken}
+		go func() {
+			done <- run(ctx, []string{"history", "--follow", "--tenant", "follow"}, stdio{in: strings.NewReader(""), out: &out, err: &out},
+				func(k string) string { return env[k] })
+		}()
+		ev, err := sdk.New("follow.me", "follow", map[string]string{"k": "v"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.pub.Publish(t.Context(), ev); err != nil {
+			t.Fatal(err)
+		}
+		testutil.WaitFor(t, 30*time.Second, "--follow to print the new delivery", func() bool { return strings.Contains(out.String(), ev.ID) })
+		cancel()
+		if code := <-done; code != exitOK {
+			t.Errorf("history --follow ended by Ctrl-C exited %d:\n%s", code, out.String())
+		}
+		if n := strings.Count(out.String(), ev.ID+":webhook"); n != 1 {
+			t.Errorf("the delivery is printed %d times, want once:\n%s", n, out.String())
+		}
+	})
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader in two goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

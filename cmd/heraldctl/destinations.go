@@ -9,6 +9,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/apiclient"
 	"github.com/heraldhq/herald/internal/control"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 func (c *ctl) destinationsCommand() *cobra.Command {
@@ -198,10 +199,10 @@ func (c *ctl) destinationsCommand() *cobra.Command {
 			}
 			if c.json {
 				c.printJSON(raw)
-				return nil
+				return notDelivered([]control.TestOutcome{o})
 			}
 			c.printOutcomes([]control.TestOutcome{o})
-			return nil
+			return notDelivered([]control.TestOutcome{o})
 		},
 	}
 	cmd.AddCommand(ls, get, create, update, rm, enable(true), enable(false), rotate, test)
@@ -302,4 +303,15 @@ func (c *ctl) printOutcomes(outs []control.TestOutcome) {
 		t.row(o.Destination, string(o.Status), http, fmt.Sprintf("%dms", o.DurationMS), orDash(cut(o.Error, 80)))
 	}
 	t.flush()
+}
+
+// notDelivered is the error of a test send that did not deliver: a script checking a
+// destination sees exit code 1.
+func notDelivered(outs []control.TestOutcome) error {
+	for _, o := range outs {
+		if o.Status != store.StatusDelivered {
+			return fmt.Errorf("test send to %s: %s", o.Destination, o.Status)
+		}
+	}
+	return nil
 }

@@ -155,15 +155,10 @@ func (c *ctl) testCommand() *cobra.Command {
 			}
 			if c.json {
 				c.printJSON(raw)
-				return nil
+			} else {
+				c.printOutcomes(outs)
 			}
-			c.printOutcomes(outs)
-			for _, o := range outs {
-				if o.Status != "delivered" {
-					return fmt.Errorf("test to %s: %s", o.Destination, o.Status)
-				}
-			}
-			return nil
+			return notDelivered(outs)
 		},
 	}
 	cmd.Flags().StringVar(&channel, "channel", "", "the channel (required)")

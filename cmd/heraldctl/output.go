@@ -53,9 +53,17 @@ func short(d time.Duration) string {
 	case d < time.Hour:
 		return strconv.Itoa(int(d/time.Minute)) + "m"
 	case d < 48*time.Hour:
-		return strconv.Itoa(int(d/time.Hour)) + "h"
+		return withRest(int(d/time.Hour), "h", int(d%time.Hour/time.Minute), "m")
 	}
-	return strconv.Itoa(int(d/(24*time.Hour))) + "d"
+	return withRest(int(d/(24*time.Hour)), "d", int(d%(24*time.Hour)/time.Hour), "h")
+}
+
+// withRest writes "1h59m", or "2h" when the rest is zero.
+func withRest(n int, unit string, rest int, restUnit string) string {
+	if rest == 0 {
+		return strconv.Itoa(n) + unit
+	}
+	return strconv.Itoa(n) + unit + strconv.Itoa(rest) + restUnit
 }
 
 // cut shortens s to n runes, with an ellipsis.

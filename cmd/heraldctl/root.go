@@ -59,6 +59,8 @@ type ctl struct {
 	tokenSource string
 	// ran is set once a command's own work starts: an error before it is a usage error.
 	ran bool
+	// answers reads the answers to confirm's questions, one line each.
+	answers *bufio.Reader
 }
 
 // run executes heraldctl with args and returns the exit code.
@@ -189,8 +191,8 @@ func (c *ctl) printJSON(resp *apiclient.Response) {
 	}
 }
 
-// isTerminal reports whether f is a terminal.
-func isTerminal(f any) bool {
+// isTerminal reports whether f is a terminal; tests replace it.
+var isTerminal = func(f any) bool {
 	file, ok := f.(*os.File)
 	return ok && term.IsTerminal(int(file.Fd()))
 }
@@ -201,7 +203,10 @@ func (c *ctl) interactive() bool { return isTerminal(c.io.in) && isTerminal(c.io
 // confirm asks a yes/no question on the terminal; the answer defaults to no.
 func (c *ctl) confirm(question string) bool {
 	fmt.Fprintf(c.io.out, "%s [y/N] ", question)
-	line, _ := bufio.NewReader(c.io.in).ReadString('\n')
+	if c.answers == nil {
+		c.answers = bufio.NewReader(c.io.in)
+	}
+	line, _ := c.answers.ReadString('\n')
 	switch strings.ToLower(strings.TrimSpace(line)) {
 	case "y", "yes":
 		return true
