@@ -304,7 +304,7 @@ func TestAgainstTheServer(t *testing.T) {
 		s.ctl(t, "dead", "ls", "--channel", "webhook").must(t, exitOK, refusedID)
 		// A filter-wide redrive asks first; with nobody to ask, it wants --yes.
 		s.ctl(t, "dead", "redrive", "--channel", "webhook", "--tenant", "acme").must(t, exitUsage, "--yes")
-		s.ctl(t, "dead", "redrive", "--channel", "webhook", "--tenant", "acme", "--yes").must(t, exitOK, "redriven 1 dead letters")
+		s.ctl(t, "dead", "redrive", "--channel", "webhook", "--tenant", "acme", "--yes").must(t, exitOK, "redriven 1 dead letter")
 		testutil.WaitFor(t, 30*time.Second, "the redriven letter to fail again and be dead-lettered", func() bool {
 			return strings.Contains(s.ctl(t, "dead", "ls", "--channel", "webhook").out, refusedID)
 		})
@@ -353,7 +353,7 @@ func TestAgainstTheServer(t *testing.T) {
 			return strings.Contains(s.ctl(t, "dead", "ls", "--tenant", "acme", "--channel", "webhook").out, refusedID)
 		})
 		s.ctlIO(t, admin, "y\n", "dead", "discard", "--tenant", "acme", "--channel", "webhook").
-			must(t, exitOK, "Discard ", "dead letters? [y/N]", "discarded ")
+			must(t, exitOK, "Discard ", "? [y/N]", "discarded ")
 	})
 
 	t.Run("Ctrl-C cancels a replay", func(t *testing.T) {

@@ -85,7 +85,7 @@ terminal, unless --yes; off a terminal it needs --yes.`,
 				if more {
 					count = "at least " + count
 				}
-				if err := c.needConfirmation(false, fmt.Sprintf("%s %s dead letters?", titleCase(verb), count)); err != nil {
+				if err := c.needConfirmation(false, fmt.Sprintf("%s %s dead %s?", titleCase(verb), count, plural(n, "letter", "letters"))); err != nil {
 					return err
 				}
 			}
@@ -101,7 +101,7 @@ terminal, unless --yes; off a terminal it needs --yes.`,
 				c.printJSON(raw)
 				return nil
 			}
-			fmt.Fprintf(c.io.out, "%s %d dead letters\n", done, n)
+			fmt.Fprintf(c.io.out, "%s %d dead %s\n", done, n, plural(n, "letter", "letters"))
 			return nil
 		},
 	}
@@ -138,4 +138,11 @@ func titleCase(s string) string {
 		return s
 	}
 	return string(s[0]-'a'+'A') + s[1:]
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
