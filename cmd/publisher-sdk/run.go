@@ -25,7 +25,7 @@ Usage:
                         [--id ID] [--time RFC3339] [--timeout DURATION] [--json]
                         [--data JSON | key=value ...]
   publisher-sdk publish --file FILE|- [--timeout DURATION] [--json]
-  publisher-sdk preview [--channel discord|slack|email|webhook|all] [--html FILE]
+  publisher-sdk preview [--channel CHANNEL|all] [--html FILE]
                         [--templates DIR] (--sample TYPE | the event flags of publish)
   publisher-sdk types
   publisher-sdk help
@@ -47,8 +47,9 @@ Flags of publish:
   --timeout DURATION   how long to wait for the stream's ack (default 5s)
   --json               print the result as a JSON object
 
-preview renders the event as each channel would send it, and sends nothing: the exact
-JSON body for Discord and Slack, the subject and plain-text part of an email with its HTML
+preview renders the event as each channel would send it, and sends nothing; CHANNEL is
+webhook, discord, slack, email, sms, pagerduty, teams or telegram (default all): the exact
+request body for the JSON channels, the subject and plain-text part of an email with its HTML
 part written to a file (--html, default <type>.email.html). --sample TYPE takes the
 built-in example of a type instead of the event flags. Templates come from --templates,
 default NOTIFICATIONS_TEMPLATES_DIR, over the embedded ones.
