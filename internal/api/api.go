@@ -26,12 +26,18 @@ type Deps struct {
 	// Keys stores tenant keys. Nil turns tenant keys off.
 	Keys store.KeyStore
 
+	// Destinations serves /v1/tenants/{tenant}/destinations and tenant test sends.
 	Destinations control.Destinations
-	History      control.History
-	DeadLetters  control.DeadLetters
-	Replays      control.Replays
-	Status       control.StatusReader
-	Tester       control.ChannelTester
+	// History serves the admin history, one delivery's detail and tenants' deliveries.
+	History control.History
+	// DeadLetters serves the dead list, redrive and discard.
+	DeadLetters control.DeadLetters
+	// Replays serves /admin/notifications/replays.
+	Replays control.Replays
+	// Status serves /admin/notifications/status.
+	Status control.StatusReader
+	// Tester serves test sends to a channel's operator destinations.
+	Tester control.ChannelTester
 
 	// EventTypes are the event types the operator's templates and routes name, listed by
 	// GET /v1/event-types beside the seed types. Patterns with wildcards are left out.

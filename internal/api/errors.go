@@ -28,8 +28,12 @@ const (
 // Error is an answer other than success: a status and the body {"error":{"code","message"}}.
 // Handlers return it; anything else they return is a 500.
 type Error struct {
-	Status  int    `json:"-"`
-	Code    string `json:"code"`
+	// Status is the HTTP status of the answer.
+	Status int `json:"-"`
+	// Code is one of the Code constants.
+	Code string `json:"code"`
+	// Message says what is wrong, for people; it starts with the field at fault for
+	// invalid_request.
 	Message string `json:"message"`
 }
 

@@ -53,11 +53,20 @@ func (l *failureLimiter) fail(ip string) {
 	l.sweep(now)
 	lim, ok := l.clients[ip]
 	if !ok {
+		if len(l.clients) >= maxFailingClients {
+			// Guessing from more addresses than this at once: forget the whole addresses
+			// rather than grow without bound.
+			l.swept = time.Time{}
+			l.sweep(now)
+		}
 		lim = rate.NewLimiter(l.every, l.burst)
 		l.clients[ip] = lim
 	}
 	lim.AllowN(now, 1)
 }
+
+// maxFailingClients bounds the addresses the limiter remembers at once.
+const maxFailingClients = 100_000
 
 // sweep forgets, at most once a minute, the clients whose allowance is whole again, so that
 // the map stays as small as the set of recent failing clients.

@@ -17,12 +17,15 @@ import (
 // by the wiring of its own package (tenants.go, and the operations' file) before the API is
 // mounted; one left nil makes its routes answer 503.
 type APIServices struct {
+	// Destinations are tenants' destinations (package tenants).
 	Destinations control.Destinations
-	History      control.History
-	DeadLetters  control.DeadLetters
-	Replays      control.Replays
-	Status       control.StatusReader
-	Tester       control.ChannelTester
+	// History, DeadLetters, Replays, Status and Tester are the operators' engines (package
+	// ops).
+	History     control.History
+	DeadLetters control.DeadLetters
+	Replays     control.Replays
+	Status      control.StatusReader
+	Tester      control.ChannelTester
 }
 
 // mountAPI puts the HTTP API on the process's HTTP server, over the ledger (for tenant keys)
