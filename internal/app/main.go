@@ -145,6 +145,11 @@ func Usage(w io.Writer, role Role, defaultHTTPAddr string) {
 	tw.Flush()
 	if !role.Dispatcher {
 		fmt.Fprintf(w, "\nChannels: %s.\n", strings.Join(channelNames(), ", "))
+		fmt.Fprintf(w, "%s\n", wrap("A channel needs a destination: the operator's (NOTIFICATIONS_<CHANNEL>_ENABLED=true and its "+
+			"variables), or tenant destinations, which are on when NOTIFICATIONS_SECRETS_KEY is set (or, without "+
+			"NOTIFICATIONS_DATABASE_URL, with the key file in the data directory). A worker for a channel without "+
+			"an operator destination then serves tenants' destinations and says so once at start; with tenant "+
+			"destinations off it stops at once (exit 2).", 96))
 	}
 	served := "/metrics, /healthz and /readyz"
 	if role.Dispatcher {
