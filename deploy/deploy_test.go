@@ -27,6 +27,7 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/dispatch"
 	"github.com/heraldhq/herald/internal/recorder"
+	"github.com/heraldhq/herald/internal/tenants"
 )
 
 // root is the repository's root, where Dockerfile and docker-compose.yml live.
@@ -105,6 +106,7 @@ func exportedMetrics(t *testing.T) map[string]bool {
 	d.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	delivery.NewMetrics(d)
 	dispatch.NewMetrics(d)
+	tenants.NewMetrics(d)
 	recorder.New(recorder.Config{}, nil, nil, slog.New(slog.DiscardHandler), d)
 	for _, want := range []string{"notifications_delivered_total", "notifications_ledger_rows_total", "notifications_events_total", "notifications_consume_stalls_total", "go_goroutines"} {
 		if !d.names[want] {

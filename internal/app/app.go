@@ -90,6 +90,9 @@ type Process struct {
 	ops        *ops.Service
 	stopOnce   sync.Once
 
+	// reg is the process's metrics registry.
+	reg prometheus.Registerer
+
 	// eventTypes bounds the event_type label of every metric of the process.
 	eventTypes *obs.EventTypes
 	// tenants are the pieces of tenant destinations (see tenants.go).
@@ -114,6 +117,7 @@ func Start(ctx context.Context, cfg *config.Config, role Role, log *slog.Logger)
 		}
 	}()
 	reg := prometheus.NewRegistry()
+	p.reg = reg
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	checks := map[string]obs.Check{}
 	mux := http.NewServeMux() // the HTTP server's routes beyond metrics and health

@@ -128,7 +128,7 @@ func (p *Process) startTenantService(ctx context.Context, js jetstream.JetStream
 	}()
 	p.stops = append(p.stops, func() { cancel(); <-done })
 	disabler := &tenants.Disabler{Service: tp.service, Table: tp.table, Publisher: js, Prefix: p.cfg.SubjectPrefix,
-		After: p.cfg.DisableAfter, Logger: p.log.With("component", "tenant_destinations")}
+		After: p.cfg.DisableAfter, Logger: p.log.With("component", "tenant_destinations"), Metrics: tenants.NewMetrics(p.reg)}
 	disabler.Start(ctx)
 	p.stops = append(p.stops, disabler.Stop)
 	return nil

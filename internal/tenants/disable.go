@@ -46,6 +46,8 @@ type Disabler struct {
 	// and 1m.
 	Every  time.Duration
 	Logger *slog.Logger
+	// Metrics counts the disables; nil counts nothing.
+	Metrics *Metrics
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -136,6 +138,9 @@ func (d *Disabler) disable(ctx context.Context, f Failing) error {
 		return err
 	}
 	clear()
+	if d.Metrics != nil {
+		d.Metrics.Disabled.WithLabelValues(dest.Channel).Inc()
+	}
 	d.Logger.Warn("tenant destination disabled after failing too long", "tenant_id", f.Tenant, "destination", f.ID,
 		"channel", dest.Channel, "failing_since", f.Since, "last_error", f.LastError)
 	return nil

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	promtest "github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/channel"
@@ -29,8 +31,11 @@ func TestFailingDestinationIsDisabledOnce(t *testing.T) {
 	}
 	other := b.newTable(t)
 	const after = 400 * time.Millisecond
+	var metrics []*Metrics
 	for _, tb := range []*Table{b.table, other} {
-		d := &Disabler{Service: b.svc, Table: tb, Publisher: b.js, Prefix: "herald", After: after, Every: 20 * time.Millisecond, Logger: obs.Discard()}
+		m := NewMetrics(prometheus.NewRegistry())
+		metrics = append(metrics, m)
+		d := &Disabler{Service: b.svc, Table: tb, Publisher: b.js, Prefix: "herald", After: after, Every: 20 * time.Millisecond, Logger: obs.Discard(), Metrics: m}
 		d.Start(ctx)
 		t.Cleanup(d.Stop)
 	}
@@ -78,6 +83,11 @@ func TestFailingDestinationIsDisabledOnce(t *testing.T) {
 		t.Errorf("disabled reason %q; want %q", d.DisabledReason, DisabledFailing)
 	}
 	testutil.WaitFor(t, time.Second, "the failure state cleared", func() bool { _, ok := b.table.failing("acme/h"); return !ok })
+	// Counted for the alert on automatic disables, by channel; two replicas racing may both
+	// count the one disable, never none.
+	if n := promtest.ToFloat64(metrics[0].Disabled.WithLabelValues("webhook")) + promtest.ToFloat64(metrics[1].Disabled.WithLabelValues("webhook")); n < 1 {
+		t.Errorf("notifications_destinations_disabled_total{channel=\"webhook\"} = %v; want at least 1", n)
+	}
 
 	// One event, whichever replica published it, and as many times as it did.
 	cons, err := b.js.OrderedConsumer(ctx, broker.StreamEvents, jetstream.OrderedConsumerConfig{FilterSubjects: []string{"herald.events.acme." + TypeDestinationDisabled}})
