@@ -65,7 +65,7 @@ func (a *API) authenticate(r *http.Request, need access) (*http.Request, error) 
 		return r, errForbidden
 	case need == tenantScoped && p.tenant != r.PathValue("tenant"):
 		// Another tenant's resources do not exist as far as this key can tell.
-		return r, notFound("no such path for this tenant key")
+		return r, notFound("not found")
 	}
 	return r.WithContext(context.WithValue(r.Context(), principalKey{}, p)), nil
 }
