@@ -521,6 +521,7 @@ func TestErrorShapes(t *testing.T) {
 		{"test both", "POST", "/admin/notifications/test", `{"channel":"slack","tenant":"acme"}`, 400, "invalid_request", "channel"},
 		{"test neither", "POST", "/admin/notifications/test", `{}`, 400, "invalid_request", "channel"},
 		{"bad key tenant", "POST", "/admin/tenants/a%20b/keys", nil, 400, "invalid_request", "tenant"},
+		{"another tenant in the query", "GET", "/v1/tenants/acme/deliveries?tenant=globex", nil, 400, "invalid_request", "tenant"},
 	} {
 		a := f.do(t, tc.method, tc.path, adminToken, tc.body)
 		if a.status != tc.status {

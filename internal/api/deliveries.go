@@ -72,7 +72,7 @@ func (a *API) tenantDeliveries(w http.ResponseWriter, r *http.Request) error {
 	if !sdk.ValidTenant(tenant) {
 		return invalid("tenant", fmt.Sprintf("%q is not a tenant id", tenant))
 	}
-	if r.URL.Query().Has("tenant") {
+	if q := r.URL.Query(); q.Has("tenant") && q.Get("tenant") != tenant {
 		return invalid("tenant", "is the path's; leave it out of the query")
 	}
 	dq, err := a.deliveryQuery(r)
