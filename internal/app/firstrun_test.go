@@ -264,13 +264,15 @@ func testUnreachableDatabaseHonoursSIGTERM(t *testing.T) {
 		t.Errorf("NATS started before the database answered:\n%s", errb.String())
 	}
 
-	// Without a signal: the bound.
-	r := runBinary(t, "dispatcher", map[string]string{"NOTIFICATIONS_DATABASE_URL": url}, time.Minute)
-	if r.code != 1 || !strings.Contains(r.stderr, "NOTIFICATIONS_DATABASE_URL: the database did not answer within") || r.took > 20*time.Second {
-		t.Errorf("exit %d after %s, stderr:\n%s", r.code, r.took, r.stderr)
-	}
-	if strings.Contains(r.stderr, "pa55word") {
-		t.Errorf("stderr shows the password:\n%s", r.stderr)
+	// Without a signal: the bound, for a start and for migrate.
+	for _, args := range [][]string{nil, {"migrate"}} {
+		r := runBinary(t, "dispatcher", map[string]string{"NOTIFICATIONS_DATABASE_URL": url}, time.Minute, args...)
+		if r.code != 1 || !strings.Contains(r.stderr, "NOTIFICATIONS_DATABASE_URL: the database did not answer within") || r.took > 20*time.Second {
+			t.Errorf("dispatcher %v: exit %d after %s, stderr:\n%s", args, r.code, r.took, r.stderr)
+		}
+		if strings.Contains(r.stderr, "pa55word") {
+			t.Errorf("stderr shows the password:\n%s", r.stderr)
+		}
 	}
 }
 

@@ -231,6 +231,12 @@ func Migrate(parts Parts) int {
 	if cfg.DatabaseURL != "" {
 		where = "the PostgreSQL ledger"
 	}
+	if cfg.DatabaseURL != "" {
+		if err := reachDatabase(ctx, cfg.DatabaseURL); err != nil {
+			fmt.Fprintf(os.Stderr, "herald migrate: %s\n", redact.Text(err.Error(), cfg.Secrets()...))
+			return 1
+		}
+	}
 	var pending []string
 	if parts.PendingMigrations != nil {
 		if pending, err = parts.PendingMigrations(ctx, cfg); err != nil {
