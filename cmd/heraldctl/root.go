@@ -76,6 +76,10 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 		return exitOK
 	}
 	code := c.exitCode(err)
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(io.err, "heraldctl: interrupted")
+		return code
+	}
 	switch code {
 	case exitUsage:
 		fmt.Fprintf(io.err, "heraldctl: %v\nRun 'heraldctl --help' for usage.\n", err)
