@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -24,21 +23,13 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	testutil.StopSharedPostgres()
-	if code == 0 {
-		if err := goleak.Find(
-			goleak.IgnoreTopFunction("github.com/jackc/pgx/v5/pgxpool.(*Pool).backgroundHealthCheck"),
-			goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
-			// A pull request of the operations' engines that a stopped fleet leaves to
-			// expire on its own (their fetches wait at most 2s).
-			goleak.IgnoreTopFunction("github.com/nats-io/nats.go/jetstream.(*pullConsumer).fetch.func1"),
-		); err != nil {
-			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+	testutil.MainWithPostgres(m,
+		goleak.IgnoreTopFunction("github.com/jackc/pgx/v5/pgxpool.(*Pool).backgroundHealthCheck"),
+		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
+		// A pull request of the operations' engines that a stopped fleet leaves to
+		// expire on its own (their fetches wait at most 2s).
+		goleak.IgnoreTopFunction("github.com/nats-io/nats.go/jetstream.(*pullConsumer).fetch.func1"),
+	)
 }
 
 const adminToken = "test-admin-token-0123456789"

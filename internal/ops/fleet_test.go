@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -28,18 +27,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	testutil.StopSharedPostgres()
-	if code == 0 {
-		if err := goleak.Find(goleak.IgnoreCurrent(),
-			goleak.IgnoreTopFunction("github.com/jackc/pgx/v5/pgxpool.(*Pool).backgroundHealthCheck"),
-			goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
-		); err != nil {
-			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+	testutil.MainWithPostgres(m, goleak.IgnoreCurrent(),
+		goleak.IgnoreTopFunction("github.com/jackc/pgx/v5/pgxpool.(*Pool).backgroundHealthCheck"),
+		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
+	)
 }
 
 // waitLong bounds the waits on the fleet; Slack's pace (one message a second per webhook)

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"go.uber.org/goleak"
 )
 
 // EnvTestDatabaseURL names the variable that points NewDatabase at an existing PostgreSQL
@@ -460,4 +461,19 @@ func compareVersions(a, b string) int {
 func isExecutable(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
+}
+
+// MainWithPostgres is the body of TestMain for a package whose tests use NewDatabase: it
+// runs the tests, stops the shared server, and, when they passed, fails the run on
+// goroutines left behind (opts are goleak.Find's, for helpers known to end on their own).
+func MainWithPostgres(m *testing.M, opts ...goleak.Option) {
+	code := m.Run()
+	StopSharedPostgres()
+	if code == 0 {
+		if err := goleak.Find(opts...); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
