@@ -56,6 +56,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"PageKeyset", testPageKeyset},
 		{"SettleDead", testSettleDead},
 		{"Health", testHealth},
+		{"Stats", testStats},
+		{"Tenants", testTenants},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
