@@ -197,6 +197,7 @@ func Start(ctx context.Context, cfg *config.Config, role Role, log *slog.Logger)
 			if err := p.mountAPI(ctx, mux, p.apiServices()); err != nil {
 				return nil, err
 			}
+			p.mountUI(mux)
 		}
 		channels := role.Channels
 		if len(channels) == 1 && channels[0] == "all" {
