@@ -13,9 +13,11 @@ import (
 	"github.com/heraldhq/herald/internal/store"
 )
 
-// Paths are the path prefixes the API serves; a process mounts the handler of New on each
-// of them on its HTTP server, beside /metrics and the health endpoints.
-var Paths = []string{"/v1/", "/admin/", "/openapi.json"}
+// Paths are the ServeMux patterns the API serves: path prefixes, and the two POST routes of
+// the dashboard's browser sessions (whose GET pages the dashboard's own handler serves under
+// /ui/). A process mounts the handler of New on each of them on its HTTP server, beside
+// /metrics and the health endpoints.
+var Paths = []string{"/v1/", "/admin/", "/openapi.json", "POST /ui/login", "POST /ui/logout"}
 
 // Deps are what the API serves from. A nil service leaves its routes answering 503
 // (unavailable), so that a process may run without, say, tenant destinations.
@@ -38,6 +40,16 @@ type Deps struct {
 	Status control.StatusReader
 	// Tester serves test sends to a channel's operator destinations.
 	Tester control.ChannelTester
+
+	// Stats serves the dashboard's charts (GET /admin/notifications/stats).
+	Stats control.StatsReader
+	// Previews serves the previews of what a delivery's channel sends.
+	Previews control.Previewer
+	// Operator lists the operator's own destinations (GET /admin/destinations).
+	Operator control.OperatorDestinations
+	// Tenants lists the tenants that have destinations or keys (GET /admin/tenants). Nil
+	// answers 503.
+	Tenants store.TenantsStore
 
 	// EventTypes are the event types the operator's templates and routes name, listed by
 	// GET /v1/event-types beside the seed types. Patterns with wildcards are left out.
@@ -63,6 +75,7 @@ type API struct {
 	log       *slog.Logger
 	now       func() time.Time
 	failures  *failureLimiter
+	sessions  *sessions // nil without an admin token
 	mux       *http.ServeMux
 	catalog   []EventType
 }
@@ -89,6 +102,7 @@ func New(deps Deps) *API {
 		burst = 10
 	}
 	a.failures = newFailureLimiter(every, burst, a.now)
+	a.sessions = newSessions(deps.AdminToken, a.now)
 	a.catalog = catalog(deps.EventTypes)
 	for _, rt := range routes {
 		a.mux.Handle(rt.Method+" "+rt.Pattern, a.handler(rt))

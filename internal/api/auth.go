@@ -48,9 +48,28 @@ func (a *API) authenticate(r *http.Request, need access) (*http.Request, error) 
 		return r, err
 	}
 	cred := credential(r)
+	viaSession := false
+	if cred == "" {
+		c, ok, err := a.sessionCredential(r)
+		switch {
+		case ok && errors.Is(err, errSessionExpired):
+			// Not counted: an expired session is no guess.
+			return r, errSessionEnded
+		case ok && err != nil:
+			a.failures.fail(ip)
+			return r, errSessionEnded
+		case ok:
+			cred, viaSession = c, true
+		}
+	}
 	if cred == "" {
 		// Not counted as a failure: nothing was guessed.
 		return r, errUnauthorized
+	}
+	if viaSession {
+		if err := checkCSRF(r); err != nil {
+			return r, err
+		}
 	}
 	p, err := a.identify(r.Context(), cred)
 	if err != nil {
@@ -95,7 +114,8 @@ func (a *API) identify(ctx context.Context, cred string) (principal, error) {
 	return principal{}, errUnauthorized
 }
 
-// credential returns the token of "Authorization: Bearer <token>" or of X-Admin-Token.
+// credential returns the token of "Authorization: Bearer <token>" or of X-Admin-Token. A
+// request with neither may carry a session cookie instead (see sessions).
 func credential(r *http.Request) string {
 	if v := r.Header.Get("Authorization"); v != "" {
 		scheme, token, ok := strings.Cut(v, " ")

@@ -96,7 +96,9 @@ func startFleetAPI(t *testing.T, extra map[string]string) *fleetAPI {
 		t.Fatalf("start fleet: %v", err)
 	}
 	t.Cleanup(p.Stop)
-	return &fleetAPI{base: "http://" + p.HTTPAddr(), natsURL: n.URL(), receiver: receiver.URL, client: &http.Client{Timeout: 30 * time.Second},
+	// Redirects (of the browser sessions' routes) are answers to check, not to follow.
+	client := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &fleetAPI{base: "http://" + p.HTTPAddr(), natsURL: n.URL(), receiver: receiver.URL, client: client,
 		received: func() int { mu.Lock(); defer mu.Unlock(); return got }}
 }
 
@@ -133,6 +135,28 @@ func (r *recorder) try(method, path, token string) int {
 
 func (r *recorder) send(method, path, token string, body any) (int, []byte) {
 	r.t.Helper()
+	header := http.Header{}
+	if token != "" {
+		header.Set("Authorization", "Bearer "+token)
+	}
+	status, got, _ := r.sendWith(method, path, header, body)
+	return status, got
+}
+
+// doWith sends a request with the given headers (a Content-Type among them wins over the
+// JSON default) and fails the test unless it answers want; it returns the answer's headers
+// too.
+func (r *recorder) doWith(method, path string, header http.Header, body any, want int) ([]byte, http.Header) {
+	r.t.Helper()
+	status, got, h := r.sendWith(method, path, header, body)
+	if status != want {
+		r.t.Fatalf("%s %s: %d %s, want %d", method, path, status, got, want)
+	}
+	return got, h
+}
+
+func (r *recorder) sendWith(method, path string, header http.Header, body any) (int, []byte, http.Header) {
+	r.t.Helper()
 	var raw []byte
 	switch b := body.(type) {
 	case nil:
@@ -151,8 +175,8 @@ func (r *recorder) send(method, path, token string, body any) (int, []byte) {
 	if raw != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	resp, err := r.f.client.Do(req)
 	if err != nil {
@@ -166,7 +190,7 @@ func (r *recorder) send(method, path, token string, body any) (int, []byte) {
 	// The validator reads the request body again, for the content type.
 	req.Body = io.NopCloser(bytes.NewReader(raw))
 	r.exchanges = append(r.exchanges, exchange{req: req, resp: resp, body: got})
-	return resp.StatusCode, got
+	return resp.StatusCode, got, resp.Header
 }
 
 func decodeInto[T any](t *testing.T, b []byte) T {
@@ -277,6 +301,37 @@ func TestOpenAPIConformance(t *testing.T) {
 		}
 	}
 	r.do("GET", "/admin/notifications/deliveries/"+url.PathEscape("01J0000000000000000000000:acme/nope"), adminToken, nil, 404)
+
+	// The dashboard's: who a credential is, a tenant's own delivery, previews, charts, the
+	// operator's destinations and the tenants.
+	r.do("GET", "/v1/whoami", key.Key, nil, 200)
+	r.do("GET", "/v1/tenants/acme/deliveries/"+url.PathEscape(tenantDelivery), key.Key, nil, 200)
+	r.do("GET", "/v1/tenants/acme/deliveries/"+url.PathEscape("01J0000000000000000000000:acme/nope"), key.Key, nil, 404)
+	r.do("GET", "/admin/notifications/deliveries/"+url.PathEscape(tenantDelivery)+"/preview", adminToken, nil, 200)
+	r.do("GET", "/admin/notifications/deliveries/"+url.PathEscape("01J0000000000000000000000:nope")+"/preview", adminToken, nil, 404)
+	r.do("GET", "/v1/tenants/acme/deliveries/"+url.PathEscape(tenantDelivery)+"/preview", key.Key, nil, 200)
+	r.do("GET", "/admin/notifications/stats?since=1h&step=1m", adminToken, nil, 200)
+	r.do("GET", "/admin/notifications/stats?since=30m&step=10s&channel=webhook", adminToken, nil, 200)
+	r.do("GET", "/admin/notifications/stats?since=48h", adminToken, nil, 400)
+	if b := r.do("GET", "/admin/destinations?limit=10", adminToken, nil, 200); bytes.Contains(b, []byte(whsec)) {
+		t.Errorf("the operator's destinations show the webhook secret: %s", b)
+	}
+	r.do("GET", "/admin/tenants", adminToken, nil, 200)
+
+	// A browser session: JSON and form logins, a wrong token, the session used, logout.
+	_, h := r.doWith("POST", "/ui/login", nil, map[string]string{"token": key.Key}, 200)
+	cookie := (&http.Response{Header: h}).Cookies()
+	if len(cookie) != 1 || cookie[0].Name != api.SessionCookie {
+		t.Fatalf("a JSON login set the cookies %v", cookie)
+	}
+	r.doWith("POST", "/ui/login", nil, map[string]string{"token": "not-the-token"}, 401)
+	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	if _, h := r.doWith("POST", "/ui/login", form, "token="+url.QueryEscape(adminToken), 303); h.Get("Location") != "/ui/" {
+		t.Errorf("a form login sent the browser to %q", h.Get("Location"))
+	}
+	r.doWith("GET", "/v1/whoami", http.Header{"Cookie": {cookie[0].Name + "=" + cookie[0].Value}}, nil, 200)
+	r.doWith("POST", "/v1/tenants/acme/destinations/hook-1/test", http.Header{"Cookie": {cookie[0].Name + "=" + cookie[0].Value}}, nil, 403)
+	r.doWith("POST", "/ui/logout", nil, nil, 303)
 
 	// Tests, dead letters, replays, status.
 	r.do("POST", "/admin/notifications/test", adminToken, `{"channel":"webhook"}`, 200)

@@ -96,22 +96,13 @@ func (a *API) listDeliveries(w http.ResponseWriter, r *http.Request, dq control.
 }
 
 func (a *API) delivery(w http.ResponseWriter, r *http.Request) error {
-	if a.deps.History == nil {
-		return unavailable("delivery history")
-	}
 	id := r.PathValue("id")
-	if id == "" {
-		return invalid("id", "a delivery id is required")
+	err := a.scopedDelivery(w, r, id, "")
+	if id, ok := strings.CutSuffix(id, previewSuffix); ok && isNotFound(err) {
+		// An unescaped delivery id with a '/' in it, and /preview after it.
+		return a.previewOrDetail(w, r, id, "")
 	}
-	d, err := a.deps.History.Delivery(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	if d.AttemptsDetail == nil {
-		d.AttemptsDetail = []control.AttemptView{}
-	}
-	writeJSON(w, http.StatusOK, d)
-	return nil
+	return err
 }
 
 func (a *API) deadLetters(w http.ResponseWriter, r *http.Request) error {

@@ -15,7 +15,7 @@ import (
 const (
 	CodeInvalidRequest   = "invalid_request"    // 400: the message names the field at fault
 	CodeUnauthorized     = "unauthorized"       // 401: no credential, or an unknown or revoked one
-	CodeForbidden        = "forbidden"          // 403: a tenant key on an admin path
+	CodeForbidden        = "forbidden"          // 403: a tenant key on an admin path; a session without its CSRF header
 	CodeNotFound         = "not_found"          // 404
 	CodeMethodNotAllowed = "method_not_allowed" // 405
 	CodeConflict         = "conflict"           // 409: exists already, or a state that forbids it
@@ -55,8 +55,10 @@ func notFound(message string) *Error {
 var (
 	errUnauthorized = &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
 		Message: "a valid admin token or tenant key is required (Authorization: Bearer <token>)"}
+	errSessionEnded = &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
+		Message: "the session has ended or its cookie is not valid: log in again"}
 	errForbidden = &Error{Status: http.StatusForbidden, Code: CodeForbidden,
-		Message: "a tenant key may only use /v1/tenants/{its tenant}/ and /v1/event-types"}
+		Message: "a tenant key may only use /v1/tenants/{its tenant}/, /v1/event-types and /v1/whoami"}
 	errInternal = &Error{Status: http.StatusInternalServerError, Code: CodeInternal,
 		Message: "internal error; the server's log has the cause"}
 )

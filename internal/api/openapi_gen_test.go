@@ -242,6 +242,53 @@ func schemas() obj {
 			"created_at": dateTime(""),
 		}),
 		"TenantKeyPage": pageOf("TenantKey"),
+		"Whoami": object("Who a credential or a session is.", []string{"admin", "tenant"}, obj{
+			"admin":  obj{"type": "boolean", "description": "The admin token."},
+			"tenant": str("The tenant of a tenant key; empty for the admin."),
+		}),
+		"LoginInput": closed("The credential of a browser session, as JSON or as a form field.", []string{"token"}, obj{
+			"token": str("The admin token or a tenant key (hk_...)."),
+		}),
+		"Stats": object("The dashboard's charts.", []string{"step_seconds", "since", "until", "channels"}, obj{
+			"step_seconds": integer("The width of each step."),
+			"since":        dateTime("The start of the first step: since rounded down to a multiple of the step."),
+			"until":        dateTime("Now: the end of the last step, which is still filling."),
+			"channels":     array(ref("ChannelStats")),
+		}),
+		"ChannelStats": object("One channel's points, oldest first, one per step.", []string{"channel", "points"}, obj{
+			"channel": str(""),
+			"points":  array(ref("StatsPoint")),
+		}),
+		"StatsPoint": object("Deliveries whose latest status changed in the step that starts at t, by that status.",
+			[]string{"t", "delivered", "failed", "dead", "retrying"}, obj{
+				"t":         dateTime("The step's start."),
+				"delivered": integer(""),
+				"failed":    integer(""),
+				"dead":      integer(""),
+				"retrying":  integer(""),
+			}),
+		"DeliveryPreview": object("What a delivery's channel sends for its event.", []string{"delivery_id", "channel", "event", "payload", "rendered_at", "note"}, obj{
+			"delivery_id": str(""),
+			"channel":     str(""),
+			"event":       obj{"type": "object", "description": "The CloudEvent as it was published, from the EVENTS stream."},
+			"payload": obj{"type": "object", "description": "What the channel sends: the event itself for a webhook; {subject, text, html} for email; " +
+				"{content_type, body} for the others, body being the request body as JSON (a form's fields for SMS)."},
+			"rendered_at": dateTime("When it was rendered."),
+			"note":        str("rendered now with the current templates: it may differ from what was sent if the templates changed since."),
+		}),
+		"OperatorDestination": object("One of the operator's destinations, from configuration.", []string{"id", "channel", "config", "tenant"}, obj{
+			"id":      str(""),
+			"channel": str(""),
+			"config":  obj{"type": "object", "description": "The channel's settings, secrets and token-bearing URLs masked."},
+			"tenant":  str("Empty: the operator's destinations belong to no tenant."),
+		}),
+		"OperatorDestinationPage": pageOf("OperatorDestination"),
+		"TenantSummary": object("A tenant with destinations or keys.", []string{"tenant", "destinations", "keys"}, obj{
+			"tenant":       str(""),
+			"destinations": integer("Its destinations."),
+			"keys":         integer("Its keys that work."),
+		}),
+		"TenantSummaryPage": pageOf("TenantSummary"),
 	}
 }
 
@@ -256,12 +303,14 @@ var queryParams = obj{
 	"event_id":    obj{"schema": obj{"type": "string"}, "description": "Only this event's deliveries."},
 	"since":       obj{"schema": obj{"type": "string"}, "description": "Created at or after: an RFC 3339 time, or a duration such as 2h meaning that long before now."},
 	"until":       obj{"schema": obj{"type": "string"}, "description": "Created before: an RFC 3339 time, or a duration such as 30m meaning that long before now."},
+	"stats_since": obj{"name": "since", "schema": obj{"type": "string", "default": "1h"}, "description": "The window's start, at most 24h ago: an RFC 3339 time, or a duration such as 1h meaning that long before now."},
+	"step":        obj{"schema": obj{"type": "string", "default": "1m"}, "description": "The width of a step, from 10s to 1h in whole seconds, such as 1m."},
 }
 
 var errorDescriptions = map[int]string{
 	400: "The request is invalid; the message names the field.",
 	401: "No credential, or an unknown or revoked one; or the admin API is off.",
-	403: "A tenant key on an admin path.",
+	403: "A tenant key on an admin path; or a request authenticated by the session cookie that is unsafe (POST, PATCH, DELETE) without X-Herald-CSRF: 1, or from another Origin.",
 	404: "Not found; also another tenant's path for a tenant key.",
 	409: "Conflict: it exists already, or its state forbids this.",
 	413: "The body is larger than 1 MiB.",
@@ -304,7 +353,7 @@ func generateOpenAPI() obj {
 			if strings.HasPrefix(seg, "{") {
 				name := strings.Trim(seg, "{}")
 				desc := map[string]string{"tenant": "The tenant's id.", "id": "The resource's id."}[name]
-				if rt.Doc.ID == "getDelivery" {
+				if name == "id" && strings.Contains(path, "/deliveries/") {
 					desc = "The delivery id, path-escaped."
 				}
 				parameters = append(parameters, obj{"name": name, "in": "path", "required": true, "schema": obj{"type": "string"}, "description": desc})
@@ -317,8 +366,11 @@ func generateOpenAPI() obj {
 			op["parameters"] = parameters
 		}
 		if rt.Doc.Body != "" {
-			op["requestBody"] = obj{"required": !rt.Doc.BodyOptional,
-				"content": obj{"application/json": obj{"schema": ref(rt.Doc.Body)}}}
+			content := obj{"application/json": obj{"schema": ref(rt.Doc.Body)}}
+			if rt.Doc.Form {
+				content["application/x-www-form-urlencoded"] = obj{"schema": ref(rt.Doc.Body)}
+			}
+			op["requestBody"] = obj{"required": !rt.Doc.BodyOptional, "content": content}
 		}
 		resp := obj{}
 		ok := obj{"description": http.StatusText(rt.Doc.Status)}
@@ -326,14 +378,18 @@ func generateOpenAPI() obj {
 			ok["content"] = obj{"application/json": obj{"schema": ref(rt.Doc.Result)}}
 		}
 		resp[strconv.Itoa(rt.Doc.Status)] = ok
+		if rt.Doc.Redirect != "" {
+			resp["303"] = obj{"description": rt.Doc.Redirect,
+				"headers": obj{"Location": obj{"description": "Where the browser goes next.", "schema": obj{"type": "string"}}}}
+		}
 		errs := append([]int{500}, rt.Doc.Errors...)
 		switch rt.Access {
 		case public:
 			op["security"] = []any{}
 		case anyCredential:
-			errs = append(errs, 401, 429)
+			errs = append(errs, 401, 403, 429)
 		case tenantScoped:
-			errs = append(errs, 401, 404, 429)
+			errs = append(errs, 401, 403, 404, 429)
 		case adminOnly:
 			errs = append(errs, 401, 403, 429)
 		}
@@ -350,15 +406,17 @@ func generateOpenAPI() obj {
 			"version": "1",
 			"description": "Tenant destinations, delivery history, dead letters, replays and status of Herald. " +
 				"Credentials: the admin token (NOTIFICATIONS_ADMIN_TOKEN) may do everything; a tenant key (hk_...) " +
-				"may use /v1/tenants/{its tenant}/ and /v1/event-types. Errors are {\"error\":{\"code\",\"message\"}}; " +
+				"may use /v1/tenants/{its tenant}/, /v1/event-types and /v1/whoami; a browser session (POST /ui/login) stands for either. Errors are {\"error\":{\"code\",\"message\"}}; " +
 				"lists take limit (1 to 500, default 50) and cursor and answer {\"data\",\"next_cursor\"}. Times are RFC 3339.",
 		},
-		"security": []any{obj{"bearer": []string{}}, obj{"adminTokenHeader": []string{}}},
+		"security": []any{obj{"bearer": []string{}}, obj{"adminTokenHeader": []string{}}, obj{"session": []string{}}},
 		"paths":    paths,
 		"components": obj{
 			"securitySchemes": obj{
 				"bearer":           obj{"type": "http", "scheme": "bearer", "description": "The admin token, or a tenant key (hk_...)."},
 				"adminTokenHeader": obj{"type": "apiKey", "in": "header", "name": "X-Admin-Token", "description": "The same credential in a header of its own."},
+				"session": obj{"type": "apiKey", "in": "cookie", "name": "herald_session", "description": "A browser session (POST /ui/login), used when no " +
+					"credential header is sent. Unsafe methods (POST, PATCH, DELETE) must also send X-Herald-CSRF: 1 and, if any, this server's Origin."},
 			},
 			"parameters": params,
 			"responses":  responses,

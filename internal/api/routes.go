@@ -23,9 +23,13 @@ type opDoc struct {
 	// Body names the request body's schema in components; BodyOptional allows none.
 	Body         string
 	BodyOptional bool
+	// Form offers Body as an HTML form (application/x-www-form-urlencoded) too.
+	Form bool
 	// Status is the status of success, and Result the schema of its body ("" for none).
 	Status int
 	Result string
+	// Redirect describes a 303 answer, which sends a browser to its Location.
+	Redirect string
 	// Errors are the error statuses this operation may answer beyond those of its
 	// credential (401, 403, 404 for another tenant, 429) and 500.
 	Errors []int
@@ -40,6 +44,8 @@ const (
 	tagStatus       = "Status and tests"
 	tagKeys         = "Tenant keys"
 	tagMeta         = "Catalog"
+	tagSession      = "Browser sessions"
+	tagDashboard    = "Dashboard"
 )
 
 // historyQuery are the filters of history, tenant deliveries and dead letters.
@@ -56,6 +62,19 @@ var routes = []route{
 		Summary: "This document.", Status: 200, Result: "OpenAPIDocument"}},
 	{"GET", "/v1/event-types", anyCredential, (*API).eventTypes, opDoc{ID: "listEventTypes", Tag: tagMeta,
 		Summary: "The known event types, with a JSON Schema of the data of each seed type.", Status: 200, Result: "EventTypeList"}},
+	{"GET", "/v1/whoami", anyCredential, (*API).whoami, opDoc{ID: "whoami", Tag: tagSession,
+		Summary: "Who the credential (or the session cookie) is: the admin, or a tenant.", Status: 200, Result: "Whoami"}},
+
+	// Browser sessions of the dashboard.
+	{"POST", "/ui/login", public, (*API).login, opDoc{ID: "login", Tag: tagSession,
+		Summary: "Start a browser session with an admin token or a tenant key: sets the herald_session cookie (HttpOnly, SameSite=Strict, 12h). " +
+			"A form is answered 303 to /ui/ (or back to /ui/login?error=1 when the token is wrong), JSON with who the session is. " +
+			"A wrong token counts as a failed authentication.",
+		Body: "LoginInput", Form: true, Status: 200, Result: "Whoami",
+		Redirect: "A form login: to /ui/ with the cookie set, or to /ui/login?error=1 (error=rate_limited when slowed down).",
+		Errors:   []int{400, 401, 403, 413, 429, 503}}},
+	{"POST", "/ui/logout", public, (*API).logout, opDoc{ID: "logout", Tag: tagSession,
+		Summary: "End the browser session: clears the cookie.", Status: 303, Redirect: "To /ui/login, the cookie cleared.", Errors: []int{403}}},
 
 	// Tenant destinations.
 	{"POST", "/v1/tenants/{tenant}/destinations", tenantScoped, (*API).createDestination, opDoc{ID: "createDestination", Tag: tagDestinations,
@@ -83,6 +102,12 @@ var routes = []route{
 	{"GET", "/v1/tenants/{tenant}/deliveries", tenantScoped, (*API).tenantDeliveries, opDoc{ID: "listTenantDeliveries", Tag: tagHistory,
 		Summary: "The tenant's own deliveries, newest first; the tenant filter is the path's.",
 		Query:   tenantHistoryQuery, Status: 200, Result: "DeliveryPage", Errors: []int{400, 503}}},
+	{"GET", "/v1/tenants/{tenant}/deliveries/{id...}", tenantScoped, (*API).tenantDelivery, opDoc{ID: "getTenantDelivery", Tag: tagHistory,
+		Summary: "One of the tenant's deliveries with every attempt. The delivery id is path-escaped (':' may stay, '/' is %2F).",
+		Status:  200, Result: "DeliveryDetail", Errors: []int{400, 503}}},
+	{"GET", "/v1/tenants/{tenant}/deliveries/{id}/preview", tenantScoped, (*API).tenantDeliveryPreview, opDoc{ID: "previewTenantDelivery", Tag: tagHistory,
+		Summary: "What the channel sends for one of the tenant's deliveries, rendered now with the current templates, and the event as published.",
+		Status:  200, Result: "DeliveryPreview", Errors: []int{400, 503}}},
 
 	// Admin: history, dead letters, replays, status, tests.
 	{"GET", "/admin/notifications/status", adminOnly, (*API).status, opDoc{ID: "getStatus", Tag: tagStatus,
@@ -93,6 +118,18 @@ var routes = []route{
 	{"GET", "/admin/notifications/deliveries/{id...}", adminOnly, (*API).delivery, opDoc{ID: "getDelivery", Tag: tagHistory,
 		Summary: "One delivery with every attempt. The delivery id is path-escaped (':' may stay, '/' is %2F).",
 		Status:  200, Result: "DeliveryDetail", Errors: []int{404, 503}}},
+	{"GET", "/admin/notifications/deliveries/{id}/preview", adminOnly, (*API).deliveryPreview, opDoc{ID: "previewDelivery", Tag: tagHistory,
+		Summary: "What the delivery's channel sends for its event, rendered now with the current templates (as publisher-sdk preview does), and the event as published; 404 when the event is no longer in the EVENTS stream.",
+		Status:  200, Result: "DeliveryPreview", Errors: []int{400, 404, 503}}},
+	{"GET", "/admin/notifications/stats", adminOnly, (*API).stats, opDoc{ID: "getStats", Tag: tagDashboard,
+		Summary: "Deliveries whose latest status changed in each step, per channel, every step present, oldest first: since at most 24h (default 1h), step from 10s to 1h (default 1m), at most 1000 points per channel.",
+		Query:   []string{"stats_since", "step", "channel"}, Status: 200, Result: "Stats", Errors: []int{400, 503}}},
+	{"GET", "/admin/destinations", adminOnly, (*API).operatorDestinations, opDoc{ID: "listOperatorDestinations", Tag: tagDashboard,
+		Summary: "The operator's own destinations, from configuration (read-only), secrets and token-bearing URLs masked.",
+		Query:   []string{"limit", "cursor"}, Status: 200, Result: "OperatorDestinationPage", Errors: []int{400, 503}}},
+	{"GET", "/admin/tenants", adminOnly, (*API).tenants, opDoc{ID: "listTenants", Tag: tagDashboard,
+		Summary: "The tenants that have destinations or working keys, with how many of each.",
+		Query:   []string{"limit", "cursor"}, Status: 200, Result: "TenantSummaryPage", Errors: []int{400, 503}}},
 	{"POST", "/admin/notifications/test", adminOnly, (*API).testSend, opDoc{ID: "testSend", Tag: tagStatus,
 		Summary: "Send a herald.test event now to a channel's operator destinations ({\"channel\"}) or to a tenant's destination ({\"tenant\",\"destination\"}); answer the outcomes.",
 		Body:    "TestInput", Status: 200, Result: "TestOutcomes", Errors: []int{400, 404, 413, 503}}},

@@ -26,6 +26,11 @@ type APIServices struct {
 	Replays     control.Replays
 	Status      control.StatusReader
 	Tester      control.ChannelTester
+	// Stats, Previews and Operator serve the dashboard's charts, previews and the
+	// operator's destinations (package ops).
+	Stats    control.StatsReader
+	Previews control.Previewer
+	Operator control.OperatorDestinations
 }
 
 // mountAPI puts the HTTP API on the process's HTTP server, over the ledger (for tenant keys)
@@ -67,7 +72,9 @@ func (p *Process) mountAPI(ctx context.Context, mux *http.ServeMux, svc APIServi
 	if token == "" {
 		p.log.Warn("the admin API is off: set NOTIFICATIONS_ADMIN_TOKEN")
 	}
+	tenantsList, _ := p.ledger.(store.TenantsStore)
 	h := api.New(api.Deps{
+		Tenants:      tenantsList,
 		AdminToken:   token,
 		Keys:         keys,
 		Destinations: svc.Destinations,
@@ -76,6 +83,9 @@ func (p *Process) mountAPI(ctx context.Context, mux *http.ServeMux, svc APIServi
 		Replays:      svc.Replays,
 		Status:       svc.Status,
 		Tester:       svc.Tester,
+		Stats:        svc.Stats,
+		Previews:     svc.Previews,
+		Operator:     svc.Operator,
 		EventTypes:   p.namedEventTypes(),
 		Logger:       p.log,
 	})
@@ -110,6 +120,7 @@ func (p *Process) apiServices() APIServices {
 	svc := APIServices{Destinations: p.Destinations()}
 	if o := p.Ops(); o != nil {
 		svc.History, svc.Status, svc.Tester = o, o, o
+		svc.Stats, svc.Previews, svc.Operator = o, o, o
 		svc.DeadLetters, svc.Replays = o.DeadLetters(), o.Replays()
 	}
 	return svc
