@@ -13,8 +13,15 @@ import (
 const commandUsage = `natsauth issues Herald's NATS credentials and a development cluster's TLS material.
 
 Usage:
+  natsauth init [--creds DIR] [--conf FILE] [--tls DIR] [--prefix PREFIX]
   natsauth credentials [--out DIR] [--prefix PREFIX] [--conf FILE] [--role ROLE ...]
   natsauth tls [--out DIR] [--host NAME ...]
+
+init is the one step before docker-compose.yml's first start: credentials for every role
+(seeds into --creds, default deploy/nats/creds; auth.conf into --conf) and, unless they are
+there already, the TLS material of tls with its default names (into --tls, default
+deploy/nats/tls). Run again, it keeps the seeds and the TLS files it finds, checking that
+the servers' certificate is valid and names every node.
 
 credentials writes an nkey seed per role into DIR (default deploy/nats/creds), mode 0600,
 keeping the seeds already there, and the NATS server's users with their permissions into
@@ -50,6 +57,13 @@ func Main(args, channels []string, stdout, stderr io.Writer) int {
 
 var errUsage = errors.New("usage")
 
+// Where docker-compose.yml's NATS nodes and Herald's services find what the command writes.
+var (
+	defaultCredsDir = filepath.Join("deploy", "nats", "creds")
+	defaultAuthConf = filepath.Join("deploy", "nats", "auth.conf")
+	defaultTLSDir   = filepath.Join("deploy", "nats", "tls")
+)
+
 type strList []string
 
 func (l *strList) String() string     { return strings.Join(*l, ",") }
@@ -64,10 +78,39 @@ func command(args, channels []string, stdout io.Writer) error {
 	switch args[0] {
 	case "help", "-h", "--help":
 		return flag.ErrHelp
-	case "credentials":
-		out := fs.String("out", filepath.Join("deploy", "nats", "creds"), "")
+	case "init":
+		creds := fs.String("creds", defaultCredsDir, "")
+		conf := fs.String("conf", defaultAuthConf, "")
+		tlsDir := fs.String("tls", defaultTLSDir, "")
 		prefix := fs.String("prefix", "herald", "")
-		conf := fs.String("conf", filepath.Join("deploy", "nats", "auth.conf"), "")
+		if err := fs.Parse(args[1:]); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		if fs.NArg() > 0 {
+			return fmt.Errorf("%w: unexpected %q", errUsage, fs.Arg(0))
+		}
+		if !validToken(*prefix) {
+			return fmt.Errorf("%w: --prefix %q is not one subject token", errUsage, *prefix)
+		}
+		if err := writeCredentials(*creds, *conf, *prefix, EmbeddedRoles(channels), stdout); err != nil {
+			return err
+		}
+		made, err := EnsureDevTLS(*tlsDir, DevTLS{})
+		if err != nil {
+			return fmt.Errorf("TLS material: %w", err)
+		}
+		if made {
+			fmt.Fprintf(stdout, "wrote %s into %s (servers' certificate for %s)\n",
+				strings.Join(devTLSFiles, ", "), *tlsDir, strings.Join(DefaultTLSHosts(), ", "))
+		} else {
+			fmt.Fprintf(stdout, "kept the TLS material in %s (servers' certificate valid for %s)\n",
+				*tlsDir, strings.Join(DefaultTLSHosts(), ", "))
+		}
+		return nil
+	case "credentials":
+		out := fs.String("out", defaultCredsDir, "")
+		prefix := fs.String("prefix", "herald", "")
+		conf := fs.String("conf", defaultAuthConf, "")
 		var names strList
 		fs.Var(&names, "role", "")
 		if err := fs.Parse(args[1:]); err != nil {
@@ -90,23 +133,9 @@ func command(args, channels []string, stdout io.Writer) error {
 				roles = append(roles, r)
 			}
 		}
-		users, err := EnsureSeeds(*out, *prefix, roles)
-		if err != nil {
-			return err
-		}
-		if err := os.MkdirAll(filepath.Dir(*conf), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(*conf, AuthConf(users), 0o644); err != nil {
-			return err
-		}
-		for _, u := range users {
-			fmt.Fprintf(stdout, "%-22s %s  %s\n", u.Role.Name(), u.PublicKey, SeedFile(*out, u.Role))
-		}
-		fmt.Fprintf(stdout, "wrote %s (public keys and permissions, prefix %q)\n", *conf, *prefix)
-		return nil
+		return writeCredentials(*out, *conf, *prefix, roles, stdout)
 	case "tls":
-		out := fs.String("out", filepath.Join("deploy", "nats", "tls"), "")
+		out := fs.String("out", defaultTLSDir, "")
 		var hosts strList
 		fs.Var(&hosts, "host", "")
 		if err := fs.Parse(args[1:]); err != nil {
@@ -123,4 +152,24 @@ func command(args, channels []string, stdout io.Writer) error {
 		return nil
 	}
 	return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
+}
+
+// writeCredentials keeps or makes the seeds of roles in dir and writes the servers' users
+// into conf, printing each role's public key and seed file.
+func writeCredentials(dir, conf, prefix string, roles []Role, stdout io.Writer) error {
+	users, err := EnsureSeeds(dir, prefix, roles)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(conf), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(conf, AuthConf(users), 0o644); err != nil {
+		return err
+	}
+	for _, u := range users {
+		fmt.Fprintf(stdout, "%-22s %s  %s\n", u.Role.Name(), u.PublicKey, SeedFile(dir, u.Role))
+	}
+	fmt.Fprintf(stdout, "wrote %s (public keys and permissions, prefix %q)\n", conf, prefix)
+	return nil
 }

@@ -13,6 +13,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -29,10 +31,96 @@ const (
 // DevTLS describes the TLS material of a development or test cluster.
 type DevTLS struct {
 	// Hosts are the servers' names and addresses, the certificate's subject alternative
-	// names: the compose services (nats-1, ...), localhost and 127.0.0.1 by default.
+	// names. Defaults to DefaultTLSHosts.
 	Hosts []string
 	// Valid is how long the certificates last. Defaults to a year.
 	Valid time.Duration
+}
+
+// defaults fills in the documented defaults.
+func (o DevTLS) defaults() DevTLS {
+	if len(o.Hosts) == 0 {
+		o.Hosts = DefaultTLSHosts()
+	}
+	if o.Valid <= 0 {
+		o.Valid = 365 * 24 * time.Hour
+	}
+	return o
+}
+
+// DefaultTLSHosts are the names the servers' certificate carries by default: the three
+// nodes of docker-compose.yml, which Herald's services and the routes dial by name, and
+// the loopback names under which nats-1's published client port is reached from the host.
+func DefaultTLSHosts() []string {
+	return []string{"nats-1", "nats-2", "nats-3", "localhost", "127.0.0.1"}
+}
+
+// devTLSFiles are every file WriteDevTLS writes.
+var devTLSFiles = []string{CAFile, CAKeyFile, ServerCertFile, ServerKeyFile, ClientCertFile, ClientKeyFile}
+
+// EnsureDevTLS makes the TLS material of WriteDevTLS in dir unless it is there already,
+// and reports whether it made it. Material is there when the CA's certificate and the
+// servers' certificate and key are (the files a node and Herald's processes read; the CA's
+// key and the client certificate may have been moved away, as they should be once made):
+// then it is kept, after checking that the servers' certificate is valid now and names
+// every one of o.Hosts, so that a certificate made for other names or expired is reported
+// before a node fails its handshakes. Some of the files without the others is an error:
+// replacing half of a set would leave certificates that no CA of the set signed.
+func EnsureDevTLS(dir string, o DevTLS) (made bool, err error) {
+	o = o.defaults()
+	var present []string
+	for _, f := range devTLSFiles {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			present = append(present, f)
+		}
+	}
+	if len(present) == 0 {
+		return true, WriteDevTLS(dir, o)
+	}
+	for _, f := range []string{CAFile, ServerCertFile, ServerKeyFile} {
+		if !slices.Contains(present, f) {
+			return false, fmt.Errorf("%s has %s but no %s: remove the TLS files there to make a new set", dir, strings.Join(present, ", "), f)
+		}
+	}
+	return false, CheckServerCert(filepath.Join(dir, ServerCertFile), filepath.Join(dir, CAFile), o.Hosts, time.Now())
+}
+
+// CheckServerCert checks that the PEM certificate in certFile chains to a CA of caFile
+// and is valid at now for every one of hosts, as a client or a route dialling that name
+// verifies it.
+func CheckServerCert(certFile, caFile string, hosts []string, now time.Time) error {
+	cert, err := readCert(certFile)
+	if err != nil {
+		return err
+	}
+	caPEM, err := os.ReadFile(caFile)
+	if err != nil {
+		return err
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(caPEM) {
+		return fmt.Errorf("%s holds no PEM certificate", caFile)
+	}
+	for _, h := range hosts {
+		_, err := cert.Verify(x509.VerifyOptions{DNSName: h, Roots: roots, CurrentTime: now,
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+		if err != nil {
+			return fmt.Errorf("%s for %s: %w", certFile, h, err)
+		}
+	}
+	return nil
+}
+
+func readCert(path string) (*x509.Certificate, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(b)
+	if block == nil || block.Type != "CERTIFICATE" {
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	}
+	return x509.ParseCertificate(block.Bytes)
 }
 
 // WriteDevTLS makes a CA and, signed by it, one certificate that every server of the cluster
@@ -41,13 +129,8 @@ type DevTLS struct {
 // written 0600. It refuses to overwrite existing files. It is for development and tests:
 // production clusters take certificates from the organisation's CA.
 func WriteDevTLS(dir string, o DevTLS) error {
-	if len(o.Hosts) == 0 {
-		o.Hosts = []string{"nats-1", "nats-2", "nats-3", "localhost", "127.0.0.1"}
-	}
-	if o.Valid <= 0 {
-		o.Valid = 365 * 24 * time.Hour
-	}
-	for _, f := range []string{CAFile, CAKeyFile, ServerCertFile, ServerKeyFile, ClientCertFile, ClientKeyFile} {
+	o = o.defaults()
+	for _, f := range devTLSFiles {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
 			return fmt.Errorf("%s exists: remove the old files first", filepath.Join(dir, f))
 		}

@@ -1,6 +1,7 @@
 // Command natsauth issues Herald's NATS credentials (an nkey seed per role and the server's
 // auth.conf) and a development cluster's TLS material:
 //
+//	go run ./internal/natsauth/cmd/natsauth init          # both, for docker-compose.yml's first start
 //	go run ./internal/natsauth/cmd/natsauth credentials   # deploy/nats/creds/*.nk, deploy/nats/auth.conf
 //	go run ./internal/natsauth/cmd/natsauth tls           # deploy/nats/tls/*.pem
 //
