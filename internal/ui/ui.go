@@ -51,7 +51,9 @@ func serve(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", contentSecurityPolicy)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	// Not no-referrer: under it Chromium sends "Origin: null" with the sign-in form, and
+	// the API refuses a form whose Origin is not its own.
+	h.Set("Referrer-Policy", "same-origin")
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		h.Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -63,7 +65,7 @@ func serve(w http.ResponseWriter, r *http.Request) {
 	case p == "/ui/" || p == "/ui/index.html":
 		servePage(w, r, "index.html", nil)
 	case p == "/ui/login":
-		servePage(w, r, "login.html", loginView{Error: r.URL.Query().Has("error")})
+		servePage(w, r, "login.html", loginView{Error: r.URL.Query().Get("error")})
 	case strings.HasPrefix(p, "/ui/assets/"):
 		serveAsset(w, r, strings.TrimPrefix(p, "/ui/assets/"))
 	default:
@@ -73,9 +75,10 @@ func serve(w http.ResponseWriter, r *http.Request) {
 
 // loginView is what the sign-in page shows.
 type loginView struct {
-	// Error says that the last sign-in was refused (POST /ui/login sends the browser back
-	// with ?error=1).
-	Error bool
+	// Error says why the last sign-in was refused: POST /ui/login sends the browser back
+	// with ?error=1 for a wrong credential and ?error=rate_limited when this address
+	// failed too often.
+	Error string
 }
 
 // pages are the HTML pages, parsed once; they are templates only so that the sign-in page

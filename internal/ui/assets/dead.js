@@ -23,8 +23,8 @@ export async function render(ctx) {
   const all = h("input", { type: "checkbox", "aria-label": "Select every dead letter shown" });
   const count = h("span", { class: "muted" });
   const outcome = h("div", { role: "status", "aria-live": "polite" });
-  const redrive = h("button", { type: "button", class: "primary", disabled: true }, "Redrive selected");
-  const discard = h("button", { type: "button", class: "danger", disabled: true }, "Discard selected");
+  const redrive = h("button", { type: "button", id: "redrive", class: "primary", disabled: true }, "Redrive selected");
+  const discard = h("button", { type: "button", id: "discard", class: "danger", disabled: true }, "Discard selected");
   const filtered = Object.values(f).some(Boolean);
   const redriveAll = h("button", { type: "button", hidden: !filtered }, "Redrive all matching");
   const tbody = h("tbody");

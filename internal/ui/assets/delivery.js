@@ -1,5 +1,6 @@
 // One delivery: its ledger row, every attempt, and the payload as the channel sends it,
-// rendered the way its readers see it beside the raw JSON. A dead letter can be redriven or
+// rendered the way its readers see it beside the raw JSON. A dead letter (a delivery that
+// failed for good, status failed, or ran out of attempts, status dead) can be redriven or
 // discarded from here; a delivery still in flight is followed until it settles.
 import { api, h, mount, time, badge, pretty, busy, fail, toast } from "./lib.js";
 import { renderPreview } from "./preview.js";
@@ -33,7 +34,7 @@ export async function render(ctx) {
         h("dt", {}, "Created"), h("dd", {}, time(d.created_at)),
         h("dt", {}, "Updated"), h("dd", {}, time(d.updated_at)),
         d.last_error ? [h("dt", {}, "Last error"), h("dd", {}, d.last_error)] : null)),
-      ctx.who.admin && d.status === "dead" ? deadActions(d, () => { follow = true; return load(); }) : null);
+      ctx.who.admin && (d.status === "dead" || d.status === "failed") ? deadActions(d, () => { follow = true; return load(); }) : null);
     const list = d.attempts_detail || [];
     mount(attempts, list.length ? h("div", { class: "table-wrap" }, h("table", { "aria-label": "Attempts" },
       h("thead", {}, h("tr", {}, h("th", { class: "num" }, "#"), h("th", {}, "At"), h("th", {}, "Status"), h("th", { class: "num" }, "HTTP"), h("th", { class: "num" }, "Duration"), h("th", {}, "Error"))),
@@ -48,7 +49,7 @@ export async function render(ctx) {
   ctx.every(() => {
     if (!last) return;
     const moving = last.status === "pending" || last.status === "retrying";
-    if (follow && !moving && last.status !== "dead") follow = false;
+    if (follow && last.status === "delivered") follow = false;
     if (moving || follow) load().catch(fail);
   }, 2000);
 

@@ -9,20 +9,31 @@ const BACKLOG_POINTS = 180; // 15 minutes of 5-second samples
 export async function render(ctx) {
   const tiles = h("div", { class: "tiles", "aria-label": "Totals" });
   const grid = h("div", { class: "grid" });
+  const idleLine = h("p", { class: "idle muted small" });
   const attention = h("div");
   const note = h("p", { class: "muted small" });
-  mount(ctx.main, h("h1", {}, "Overview"), tiles, grid, attention, note);
+  mount(ctx.main, h("h1", {}, "Overview"), tiles, grid, idleLine, attention, note);
 
+  // A channel gets a card once anything happened on it (a backlog, a dead letter, a
+  // finished delivery, a destination needing attention, a point in the stats); until then
+  // it is listed on one line, so that the channels in use are what the eye meets.
   const cards = new Map(); // channel -> card
+  const idle = new Set();
   const card = (name) => {
     if (!cards.has(name)) {
       const c = newCard(name);
       cards.set(name, c);
+      idle.delete(name);
+      const empty = grid.querySelector(".empty");
+      if (empty) empty.remove();
       const sorted = [...cards.keys()].sort();
       grid.insertBefore(c.el, grid.children[sorted.indexOf(name)] || null);
     }
     return cards.get(name);
   };
+  const active = (ch) => ch.backlog > 0 || ch.in_flight > 0 || ch.dead_letters > 0 || ch.redeliveries > 0 ||
+    ch.success_rate_5m !== null || ch.success_rate_60m !== null || (ch.destinations || []).length > 0;
+  const showIdle = () => mount(idleLine, idle.size ? ["No traffic yet on ", [...idle].sort().join(", "), "."] : null);
 
   async function pollStatus() {
     let st;
@@ -34,14 +45,17 @@ export async function render(ctx) {
       backlog += ch.backlog; inflight += ch.in_flight; deadN += ch.dead_letters;
       const openHere = (ch.destinations || []).filter((d) => d.circuit === "open").length;
       open += openHere;
-      card(ch.channel).status(ch, t, openHere);
+      if (cards.has(ch.channel) || active(ch)) card(ch.channel).status(ch, t, openHere);
+      else idle.add(ch.channel);
     }
+    showIdle();
     const disabled = st.disabled_destinations || [];
     mount(tiles,
       tile("Backlog", num(backlog)), tile("In flight", num(inflight)),
       tile("Dead letters", num(deadN), deadN > 0, "#/dead"), tile("Open breakers", num(open), open > 0),
       tile("Disabled destinations", num(disabled.length), disabled.length > 0, "#/destinations"));
     if (!st.channels || !st.channels.length) mount(grid, h("p", { class: "empty" }, "No channel is enabled on this server."));
+    else if (!cards.size) mount(grid, h("p", { class: "empty" }, "Nothing delivered yet. Publish an event (see the README) and it shows up here within seconds."));
     renderAttention(attention, st);
     mount(note, "Status at ", time(st.generated_at), "; backlog sampled every 5 s, deliveries per minute from the ledger every 30 s.");
   }
@@ -53,11 +67,23 @@ export async function render(ctx) {
       return;
     }
     if (!ctx.alive()) return;
-    for (const ch of stats.channels || []) card(ch.channel).stats(ch.points || [], stats.step_seconds || 60);
+    for (const ch of stats.channels || []) {
+      const busy = (ch.points || []).some((p) => p.delivered + p.failed + p.dead + p.retrying > 0);
+      if (cards.has(ch.channel) || busy) card(ch.channel).stats(ch.points || [], stats.step_seconds || 60);
+    }
+    showIdle();
   }
 
+  // The operator's configured channels have cards from the start.
+  try {
+    const ds = await api("GET", "/admin/destinations");
+    for (const d of ds.data || []) card(d.channel);
+  } catch { /* cards then appear with traffic */ }
   await pollStatus();
   await pollStats();
+  // A channel whose first card appears between two stats polls gets its charts at once.
+  let known = cards.size;
+  ctx.every(() => { if (cards.size !== known) { known = cards.size; pollStats(); } }, 1000);
   ctx.every(pollStatus, 5000);
   ctx.every(pollStats, 30000);
 }
@@ -69,7 +95,9 @@ function tile(label, value, bad, href) {
 
 function renderAttention(el, st) {
   const rows = [];
-  for (const ch of st.channels || []) for (const d of ch.destinations || []) rows.push([ch.channel, d]);
+  for (const ch of st.channels || []) for (const d of ch.destinations || []) {
+    if ((d.circuit && d.circuit !== "closed") || d.paused_until || d.dead_letters > 0) rows.push([ch.channel, d]);
+  }
   const disabled = st.disabled_destinations || [];
   if (!rows.length && !disabled.length) { mount(el); return; }
   mount(el,
@@ -120,7 +148,7 @@ function newCard(name) {
       const last = perMin.length ? perMin[perMin.length - 1] : 0;
       const lastOk = [...ok].reverse().find((v) => v !== null);
       rate.set([ts, perMin], num(Math.round(last)) + "/min");
-      success.set([ts, ok], lastOk === undefined ? "–" : lastOk.toFixed(lastOk === 100 ? 0 : 1) + "%");
+      success.set([ts, ok], lastOk === undefined ? "–" : (Number.isInteger(lastOk) ? lastOk : lastOk.toFixed(1)) + "%");
     },
     statsError(msg) { rate.error(msg); success.error(msg); },
   };
@@ -141,8 +169,8 @@ function chart(label, kind, unit) {
     u = new uPlot({
       width, height: 70, legend: { show: false }, cursor: { drag: { x: false, y: false }, points: { show: false } },
       scales: { x: { time: true }, y: kind === "success" ? { range: [0, 100] } : { range: (self, min, max) => [0, Math.max(1, max * 1.15)] } },
-      axes: [{ ...axis, size: 18, space: 60 }, { ...axis, size: 34, space: 25, values: (self, ticks) => ticks.map((v) => (kind === "success" ? v + "%" : compact(v))) }],
-      series: [{}, { label: unit, stroke: color, width: 1.5, fill: color + "22", spanGaps: kind === "success", points: { show: false } }],
+      axes: [{ ...axis, size: 18, space: 60, values: (self, ticks) => ticks.map((t) => clock(t, ticks.length > 1 && ticks[1] - ticks[0] < 60)) }, { ...axis, size: 34, space: 25, values: (self, ticks) => ticks.map((v) => (kind === "success" ? v + "%" : compact(v))) }],
+      series: [{}, { label: unit, stroke: color, width: 1.5, fill: color + "22", spanGaps: kind === "success", points: { show: kind === "success", size: 4, fill: color } }],
     }, data, plot);
     new ResizeObserver(() => { if (u && plot.clientWidth) u.setSize({ width: plot.clientWidth, height: 70 }); }).observe(plot);
   }
@@ -156,6 +184,9 @@ function chart(label, kind, unit) {
     error(msg) { value.textContent = ""; if (!u) mount(plot, h("span", { class: "muted small" }, "no data: " + msg)); },
   };
 }
+
+// clock shows a tick's time, to the second when ticks are less than a minute apart.
+const clock = (t, seconds) => new Date(t * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: seconds ? "2-digit" : undefined, hour12: false });
 
 function compact(v) {
   if (v >= 1e6) return (v / 1e6).toFixed(1) + "M";

@@ -62,7 +62,7 @@ function slack(body) {
       case "header": return h("div", { class: "header" }, b.text ? b.text.text : "");
       case "section": return h("div", {}, b.text ? h("div", {}, mrkdwn(b.text.text)) : null,
         b.fields ? h("div", { class: "fields" }, b.fields.map((f) => h("div", {}, mrkdwn(f.text)))) : null);
-      case "context": return h("div", { class: "foot" }, (b.elements || []).map((x) => mrkdwn(x.text)));
+      case "context": return h("div", { class: "foot" }, (b.elements || []).map((x, i) => [i ? " · " : "", mrkdwn(x.text)]));
       case "divider": return h("hr");
       default: return null;
     }
