@@ -2,7 +2,8 @@
 # Runs Herald's whole test suite the way CI does. On a fresh Debian machine with Go it
 # installs PostgreSQL's server binaries if they are missing (the tests start their own
 # throwaway server with initdb and pg_ctl; set NOTIFICATIONS_TEST_DATABASE_URL to use an
-# existing server instead). NATS needs nothing: the tests embed it from the Go module.
+# existing server instead), and Debian's chromium for the dashboard's browser tests. NATS
+# needs nothing: the tests embed it from the Go module.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,17 @@ cd "$(dirname "$0")/.."
 if [ -z "${NOTIFICATIONS_TEST_DATABASE_URL:-}" ]; then
   ensure_postgres
 fi
+
+# The dashboard's browser tests (internal/ui) drive Debian's chromium headless. Install it
+# when it is missing, and tell the tests that here its absence is a failure, not a skip.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "chromium not found: installing it with apt-get" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
+export HERALD_BROWSER_TESTS=1
 
 go vet ./...
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))

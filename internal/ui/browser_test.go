@@ -406,4 +406,36 @@ func TestDashboard(t *testing.T) {
 	}
 	testutil.WaitFor(t, browserWait, "the tenant's destination to get the test event", func() bool { return f.hook.count("/acme", "herald.test") == 1 })
 	b.shot("destinations")
+
+	// Signed out, then in with a tenant key: the tenant's own pages only.
+	b.click("#logout button")
+	b.until("the sign-in page after signing out", "location.pathname === '/ui/login' && !!document.querySelector('#token')")
+	b.fill("#token", f.tenantKey(t, "acme"))
+	b.click("button[type=submit]")
+	b.until("the tenant's navigation", "document.querySelectorAll('#nav a').length === 2 && document.querySelector('#who').innerText === 'tenant acme'")
+	b.until("the tenant's history", "document.querySelectorAll('tbody tr[data-id]').length >= 4 && !document.querySelector('#nav a[href=\"#/dead\"]')")
+	b.open("#/destinations", "section[aria-label='Destinations of acme']")
+	b.until("the tenant's own destination", "!!document.querySelector('tr[data-id=ops-hook]')")
+}
+
+// tenantKey issues a key for tenant through the API, as an operator would.
+func (f *fleet) tenantKey(t *testing.T, tenant string) string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, f.base+"/admin/tenants/"+tenant+"/keys", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+f.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var k struct {
+		Key string `json:"key"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&k); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("issue a tenant key: %d %v", resp.StatusCode, err)
+	}
+	return k.Key
 }
