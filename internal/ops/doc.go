@@ -22,4 +22,13 @@
 //     key-value bucket <prefix>_replays, so any replica answers for any job.
 //   - Status reads the channels' consumers, one ledger query, and the circuit and pause
 //     states the workers publish to <prefix>_circuits.
+//   - Stats, for the dashboard's charts, counts deliveries by the step in which their status
+//     last changed, per channel and status, with one ledger query on a covering index, and
+//     fills in the steps without any.
+//   - Preview renders what a delivery's channel sends for its event with the current
+//     templates and a made-up destination of the channel (as publisher-sdk preview does),
+//     reading the event from EVENTS by its tenant's and type's subject, from just before its
+//     first fan-out.
+//   - OperatorDestinations shows the operator's destinations from configuration, every
+//     secret masked.
 package ops
