@@ -24,5 +24,6 @@ func (p *Process) mountUI(mux *http.ServeMux) {
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "localhost"
 	}
-	p.log.Info("dashboard: open http://" + net.JoinHostPort(host, port) + "/ui/")
+	// "/ui", not "/ui/": the log's URL masking drops a trailing path, and /ui leads to /ui/.
+	p.log.Info("dashboard: open http://" + net.JoinHostPort(host, port) + "/ui")
 }
