@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -111,6 +110,7 @@ func tenantOf(r *http.Request) (string, error) {
 	return tenant, nil
 }
 
+// isNotFound reports whether err is answered as a 404.
 func isNotFound(err error) bool {
-	return err != nil && toError(err).Status == http.StatusNotFound && !errors.Is(err, errUnauthorized)
+	return err != nil && toError(err).Status == http.StatusNotFound
 }
