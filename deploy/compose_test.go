@@ -63,6 +63,8 @@ type deployment struct {
 	env map[string]map[string]string
 	// binaries are the commands the Dockerfile builds into /usr/local/bin.
 	binaries []string
+	// stage is the NATS nodes' configuration, staged once for natsOptions.
+	stage *natsStage
 }
 
 func loadDeployment(t *testing.T) *deployment {
@@ -374,6 +376,7 @@ func loadConfig(t *testing.T, d *deployment, name, defaultAddr string) *config.C
 		}
 		env["NOTIFICATIONS_NATS_CREDS"] = natsauth.SeedFile(dir, role)
 	}
+	d.stageTLSFiles(t, name, env)
 	cfg, err := config.Load(func(k string) string { return env[k] }, defaultAddr)
 	if err != nil {
 		t.Fatalf("service %s: its environment does not load: %v", name, err)

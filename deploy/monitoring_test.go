@@ -8,13 +8,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/heraldhq/herald/internal/broker/embedded"
-	"github.com/heraldhq/herald/internal/testutil"
 )
 
 // hostPath maps a path inside a service's container to the repository file a bind mount
@@ -47,18 +45,14 @@ func (d *deployment) natsServices() []string {
 }
 
 // natsOptions parses a NATS node's configuration as nats-server itself does, includes and
-// all.
+// all, from a copy of the mounted configuration with the TLS files in place (natsStage):
+// nats-server loads the certificates while it parses.
 func natsOptions(t *testing.T, d *deployment, service string) *server.Options {
 	t.Helper()
-	conf := flag(d.compose.Services[service].Command, "config")
-	if conf == "" {
-		t.Fatalf("service %s: nats-server without --config", service)
+	if d.stage == nil {
+		d.stage = stageNATS(t, d, false)
 	}
-	opts, err := server.ProcessConfigFile(d.hostPath(t, service, conf))
-	if err != nil {
-		t.Fatalf("service %s: %s: %v", service, conf, err)
-	}
-	return opts
+	return d.stage.options(t, d, service)
 }
 
 // TestNATSCluster: three nodes, each named as its service, in one cluster whose routes name
@@ -112,9 +106,10 @@ func TestNATSCluster(t *testing.T) {
 		}
 		var hosts []string
 		for _, u := range strings.Split(d.env[name]["NOTIFICATIONS_NATS_URL"], ",") {
-			host, port, err := net.SplitHostPort(strings.TrimPrefix(strings.TrimSpace(u), "nats://"))
-			if err != nil || port != strconv.Itoa(client) {
-				t.Errorf("service %s: NOTIFICATIONS_NATS_URL has %q; want nats://<node>:%d", name, u, client)
+			rest, ok := strings.CutPrefix(strings.TrimSpace(u), "tls://")
+			host, port, err := net.SplitHostPort(rest)
+			if !ok || err != nil || port != strconv.Itoa(client) {
+				t.Errorf("service %s: NOTIFICATIONS_NATS_URL has %q; want tls://<node>:%d, so that the process refuses a node without TLS", name, u, client)
 			}
 			hosts = append(hosts, host)
 		}
@@ -126,34 +121,6 @@ func TestNATSCluster(t *testing.T) {
 			t.Errorf("service %s: NOTIFICATIONS_STREAM_REPLICAS=%q; want %d, one replica per node", name, got, len(nodes))
 		}
 	}
-}
-
-// TestNATSConfigurationStarts: a node's configuration, as parsed, starts a JetStream server
-// (on free loopback ports and a temporary directory instead of the container's, and alone:
-// the other nodes' names do not resolve here, and a clustered JetStream does not start
-// without routes; TestNATSCluster checks the cluster's part).
-func TestNATSConfigurationStarts(t *testing.T) {
-	t.Parallel()
-	d := loadDeployment(t)
-	o := natsOptions(t, d, d.natsServices()[0])
-	o.Host, o.Port, o.HTTPHost, o.HTTPPort = "127.0.0.1", -1, "127.0.0.1", -1
-	o.Cluster, o.Routes, o.RoutesStr = server.ClusterOpts{}, nil, ""
-	o.StoreDir = t.TempDir()
-	o.JetStreamMaxStore = 1 << 30
-	o.NoSigs, o.NoLog = true, true
-	s, err := server.NewServer(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	t.Cleanup(func() {
-		s.Shutdown()
-		s.WaitForShutdown()
-	})
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("the server did not become ready")
-	}
-	testutil.WaitFor(t, 10*time.Second, "JetStream enabled", s.JetStreamEnabled)
 }
 
 // prometheusConfig is the part of prometheus.yml the tests read.

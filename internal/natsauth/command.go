@@ -57,11 +57,15 @@ func Main(args, channels []string, stdout, stderr io.Writer) int {
 
 var errUsage = errors.New("usage")
 
-// Where docker-compose.yml's NATS nodes and Herald's services find what the command writes.
+// Where the command writes by default, relative to the repository's root: where
+// docker-compose.yml's NATS nodes and Herald's services mount them from.
 var (
-	defaultCredsDir = filepath.Join("deploy", "nats", "creds")
-	defaultAuthConf = filepath.Join("deploy", "nats", "auth.conf")
-	defaultTLSDir   = filepath.Join("deploy", "nats", "tls")
+	// DefaultCredsDir holds the roles' seeds.
+	DefaultCredsDir = filepath.Join("deploy", "nats", "creds")
+	// DefaultAuthConf is the servers' users, which every node includes.
+	DefaultAuthConf = filepath.Join("deploy", "nats", "auth.conf")
+	// DefaultTLSDir holds the TLS material (CA, servers' and client certificates).
+	DefaultTLSDir = filepath.Join("deploy", "nats", "tls")
 )
 
 type strList []string
@@ -79,9 +83,9 @@ func command(args, channels []string, stdout io.Writer) error {
 	case "help", "-h", "--help":
 		return flag.ErrHelp
 	case "init":
-		creds := fs.String("creds", defaultCredsDir, "")
-		conf := fs.String("conf", defaultAuthConf, "")
-		tlsDir := fs.String("tls", defaultTLSDir, "")
+		creds := fs.String("creds", DefaultCredsDir, "")
+		conf := fs.String("conf", DefaultAuthConf, "")
+		tlsDir := fs.String("tls", DefaultTLSDir, "")
 		prefix := fs.String("prefix", "herald", "")
 		if err := fs.Parse(args[1:]); err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
@@ -108,9 +112,9 @@ func command(args, channels []string, stdout io.Writer) error {
 		}
 		return nil
 	case "credentials":
-		out := fs.String("out", defaultCredsDir, "")
+		out := fs.String("out", DefaultCredsDir, "")
 		prefix := fs.String("prefix", "herald", "")
-		conf := fs.String("conf", defaultAuthConf, "")
+		conf := fs.String("conf", DefaultAuthConf, "")
 		var names strList
 		fs.Var(&names, "role", "")
 		if err := fs.Parse(args[1:]); err != nil {
@@ -135,7 +139,7 @@ func command(args, channels []string, stdout io.Writer) error {
 		}
 		return writeCredentials(*out, *conf, *prefix, roles, stdout)
 	case "tls":
-		out := fs.String("out", defaultTLSDir, "")
+		out := fs.String("out", DefaultTLSDir, "")
 		var hosts strList
 		fs.Var(&hosts, "host", "")
 		if err := fs.Parse(args[1:]); err != nil {
