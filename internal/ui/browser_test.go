@@ -21,7 +21,10 @@ import (
 
 	"github.com/heraldhq/herald/internal/app"
 	"github.com/heraldhq/herald/internal/app/parts"
+	"github.com/heraldhq/herald/internal/channel/discord/discordtest"
+	"github.com/heraldhq/herald/internal/channel/email/emailtest"
 	"github.com/heraldhq/herald/internal/channel/slack/slacktest"
+	"github.com/heraldhq/herald/internal/channel/teams/teamstest"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/obs"
 	"github.com/heraldhq/herald/internal/secretbox"
@@ -95,7 +98,8 @@ func (rc *receiver) count(path, typ string) int {
 }
 
 // fleet is the whole fleet in this process with the dashboard, on embedded NATS and a test
-// PostgreSQL, delivering to a fake Slack and a webhook receiver.
+// PostgreSQL, delivering to fakes of Slack, Discord, Teams and Resend and to a webhook
+// receiver.
 type fleet struct {
 	base  string
 	token string
@@ -108,6 +112,9 @@ func startFleet(t *testing.T) *fleet {
 	t.Helper()
 	n := testutil.StartNATS(t)
 	sl := slacktest.NewServer(t, slacktest.WithoutRateLimit())
+	dc := discordtest.NewServer(t)
+	teams := teamstest.NewServer(t, teamstest.WithoutRateLimit())
+	resend := emailtest.NewResend(t)
 	hook := newReceiver(t)
 	key, err := secretbox.GenerateKey()
 	if err != nil {
@@ -115,24 +122,33 @@ func startFleet(t *testing.T) *fleet {
 	}
 	token := "adm_browser-test-token-0123456789abcdef"
 	env := map[string]string{
-		"NOTIFICATIONS_NATS_URL":          n.URL(),
-		"NOTIFICATIONS_DATABASE_URL":      testutil.NewDatabase(t),
-		"NOTIFICATIONS_DATA_DIR":          t.TempDir(),
-		"NOTIFICATIONS_HTTP_ADDR":         "127.0.0.1:0",
-		"NOTIFICATIONS_ADMIN_TOKEN":       token,
-		"NOTIFICATIONS_SECRETS_KEY":       key,
-		"NOTIFICATIONS_SSRF_ALLOW":        "127.0.0.0/8",
-		"NOTIFICATIONS_WEBHOOK_ENABLED":   "true",
-		"NOTIFICATIONS_WEBHOOK_URL":       hook.URL + "/operator",
-		"NOTIFICATIONS_WEBHOOK_SECRET":    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-		"NOTIFICATIONS_SLACK_ENABLED":     "true",
-		"NOTIFICATIONS_SLACK_WEBHOOK_URL": sl.NewWebhook("alerts"),
-		"NOTIFICATIONS_ROUTES":            `{"payment.*":["slack","webhook"],"*":["webhook"]}`,
-		"NOTIFICATIONS_RETRY_BACKOFF":     "100ms,200ms",
-		"NOTIFICATIONS_MAX_RETRIES":       "1",
-		"NOTIFICATIONS_SEND_TIMEOUT":      "2s",
-		"NOTIFICATIONS_RECORDER_FLUSH":    "20ms",
-		"NOTIFICATIONS_LOG_LEVEL":         "warn",
+		"NOTIFICATIONS_NATS_URL":            n.URL(),
+		"NOTIFICATIONS_DATABASE_URL":        testutil.NewDatabase(t),
+		"NOTIFICATIONS_DATA_DIR":            t.TempDir(),
+		"NOTIFICATIONS_HTTP_ADDR":           "127.0.0.1:0",
+		"NOTIFICATIONS_ADMIN_TOKEN":         token,
+		"NOTIFICATIONS_SECRETS_KEY":         key,
+		"NOTIFICATIONS_SSRF_ALLOW":          "127.0.0.0/8",
+		"NOTIFICATIONS_WEBHOOK_ENABLED":     "true",
+		"NOTIFICATIONS_WEBHOOK_URL":         hook.URL + "/operator",
+		"NOTIFICATIONS_WEBHOOK_SECRET":      "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		"NOTIFICATIONS_SLACK_ENABLED":       "true",
+		"NOTIFICATIONS_SLACK_WEBHOOK_URL":   sl.NewWebhook("alerts"),
+		"NOTIFICATIONS_DISCORD_ENABLED":     "true",
+		"NOTIFICATIONS_DISCORD_WEBHOOK_URL": dc.WebhookURL(),
+		"NOTIFICATIONS_TEAMS_ENABLED":       "true",
+		"NOTIFICATIONS_TEAMS_WEBHOOK_URL":   teams.NewWorkflow("ops"),
+		"NOTIFICATIONS_EMAIL_ENABLED":       "true",
+		"NOTIFICATIONS_RESEND_API_URL":      resend.URL(),
+		"NOTIFICATIONS_RESEND_API_KEY":      resend.APIKey(),
+		"NOTIFICATIONS_EMAIL_FROM":          "Herald <alerts@herald.example>",
+		"NOTIFICATIONS_EMAIL_TO":            `["ops@acme.example"]`,
+		"NOTIFICATIONS_ROUTES":              `{"payment.*":["slack","discord","teams","email","webhook"],"*":["webhook"]}`,
+		"NOTIFICATIONS_RETRY_BACKOFF":       "100ms,200ms",
+		"NOTIFICATIONS_MAX_RETRIES":         "1",
+		"NOTIFICATIONS_SEND_TIMEOUT":        "2s",
+		"NOTIFICATIONS_RECORDER_FLUSH":      "20ms",
+		"NOTIFICATIONS_LOG_LEVEL":           "warn",
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] }, "127.0.0.1:0")
 	if err != nil {
@@ -361,6 +377,21 @@ func TestDashboard(t *testing.T) {
 		t.Errorf("the Slack preview does not show the event:\n%s", got)
 	}
 	b.shot("delivery")
+
+	// The same event as Discord, Teams and email show it.
+	for _, pv := range []struct{ channel, sel string }{
+		{"discord", ".pv.discord"}, {"teams", ".pv.teams"}, {"email", ".pv.email .subject"},
+	} {
+		b.open("#/delivery/"+ev.ID+":"+pv.channel, "h1 .badge")
+		b.until("the "+pv.channel+" preview", fmt.Sprintf("!!document.querySelector(%q)", pv.sel))
+		if got := b.text(pv.sel); !strings.Contains(got, "49.99") {
+			t.Errorf("the %s preview does not show the event:\n%s", pv.channel, got)
+		}
+		if pv.channel == "email" {
+			b.until("the email's HTML in its sandbox", "document.querySelector('.pv.email iframe').getAttribute('sandbox') === '' && document.querySelector('.pv.email iframe').srcdoc.includes('card declined') && document.querySelector('.pv.email iframe').dataset.loaded === '1'")
+			b.shot("delivery-email")
+		}
+	}
 
 	// Dead letters: select it and redrive it; the outcome says so, and Slack gets it.
 	b.open("#/dead", "table[aria-label='Dead letters']")

@@ -136,7 +136,7 @@ function newCard(name) {
       mount(facts,
         h("span", {}, "backlog ", h("b", {}, num(ch.backlog))), h("span", {}, "in flight ", h("b", {}, num(ch.in_flight))),
         h("span", {}, "redeliveries ", h("b", {}, num(ch.redeliveries))),
-        h("span", {}, "success 5m ", h("b", {}, pct(ch.success_rate_5m))), h("span", {}, "60m ", h("b", {}, pct(ch.success_rate_60m))));
+        h("span", {}, "success ", h("b", {}, pct(ch.success_rate_5m)), " 5m · ", h("b", {}, pct(ch.success_rate_60m)), " 60m"));
       samples[0].push(t); samples[1].push(ch.backlog);
       if (samples[0].length > BACKLOG_POINTS) { samples[0].shift(); samples[1].shift(); }
       backlog.set(samples, num(ch.backlog));
@@ -168,7 +168,9 @@ function chart(label, kind, unit) {
     const axis = { stroke: css("--muted"), grid: { stroke: css("--line"), width: 1 }, ticks: { show: false }, font: "10px system-ui, sans-serif" };
     u = new uPlot({
       width, height: 70, legend: { show: false }, cursor: { drag: { x: false, y: false }, points: { show: false } },
-      scales: { x: { time: true }, y: kind === "success" ? { range: [0, 100] } : { range: (self, min, max) => [0, Math.max(1, max * 1.15)] } },
+      // The span of the data itself: uPlot widens a single sample (the backlog's first) to
+      // years; show the minute before it instead.
+      scales: { x: { time: true, range: (self) => { const xs = self.data[0]; const lo = xs[0], hi = xs[xs.length - 1]; return lo === hi ? [lo - 60, hi] : [lo, hi]; } }, y: kind === "success" ? { range: [0, 100] } : { range: (self, min, max) => [0, Math.max(1, max * 1.15)] } },
       axes: [{ ...axis, size: 18, space: 60, values: (self, ticks) => ticks.map((t) => clock(t, ticks.length > 1 && ticks[1] - ticks[0] < 60)) }, { ...axis, size: 34, space: 25, values: (self, ticks) => ticks.map((v) => (kind === "success" ? v + "%" : compact(v))) }],
       series: [{}, { label: unit, stroke: color, width: 1.5, fill: color + "22", spanGaps: kind === "success", points: { show: kind === "success", size: 4, fill: color } }],
     }, data, plot);

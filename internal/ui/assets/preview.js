@@ -93,6 +93,8 @@ function email(p) {
   if (!p.html && !p.text) return null;
   const tabs = h("div", { class: "tabs", role: "tablist" });
   const frame = h("iframe", { sandbox: "", title: "The email's HTML part", srcdoc: p.html || "", referrerpolicy: "no-referrer" });
+  // Marked once shown, so that a test can tell a drawn email from one still loading.
+  frame.addEventListener("load", () => { frame.dataset.loaded = "1"; });
   const text = h("pre", { class: "text", hidden: true }, p.text || "");
   const tab = (label, show) => {
     const b = h("button", { type: "button", role: "tab", "aria-selected": show === frame ? "true" : "false" }, label);
