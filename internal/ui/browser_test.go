@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -355,10 +356,20 @@ func TestDashboard(t *testing.T) {
 	b.until("the narrow layout", "window.innerWidth <= 420")
 	b.shot("overview-narrow")
 	b.do(chromedp.EmulateViewport(1280, 800))
+	b.colorScheme("dark")
+	b.open("", "[data-channel=slack] canvas")
+	b.until("the dark theme", "getComputedStyle(document.body).backgroundColor === 'rgb(17, 20, 24)'")
+	b.shot("overview-dark")
+	b.colorScheme("")
+	b.open("", "[data-channel=slack] canvas")
 
 	// History, filtered as the API filters: the failed delivery is there.
 	b.open("#/history", "form[role=search]")
-	b.until("the live history rows", "document.querySelectorAll('tbody tr[data-id]').length >= 4")
+	b.until("the history rows", "document.querySelectorAll('tbody tr[data-id]').length >= 4")
+	// Live: an event published while the page is open shows up at the top by itself.
+	live := f.publish(t, "acme", "order.packed", map[string]any{"order": "A-1043"})
+	b.until("the new delivery at the top of the live history",
+		fmt.Sprintf("(document.querySelector('tbody tr[data-id]')||{dataset:{}}).dataset.id === %q", live.ID+":webhook"))
 	b.shot("history")
 	b.do(chromedp.SetValue(chromedp.CSS("select[name=status]"), "failed,dead"))
 	b.click("form[role=search] button[type=submit]")
@@ -410,12 +421,12 @@ func TestDashboard(t *testing.T) {
 	b.click("input[name=channel][value=webhook]")
 	b.click("form[aria-label=Replay] button[type=button]")
 	b.until("the dry run's count", "!!document.querySelector('#dry-run-count')")
-	if got := b.text("#dry-run-count"); !strings.HasPrefix(got, "3 events match") {
-		t.Errorf("dry run: %q, want 3 events", got)
+	if got := b.text("#dry-run-count"); !strings.HasPrefix(got, "4 events match") {
+		t.Errorf("dry run: %q, want 4 events", got)
 	}
 	b.click("form[aria-label=Replay] button[type=submit]")
 	b.until("the replay to end", "(document.querySelector('#replay-job .badge')||{}).innerText === 'done'")
-	testutil.WaitFor(t, browserWait, "the replayed webhooks", func() bool { return f.hook.count("/operator", "") >= before+3 })
+	testutil.WaitFor(t, browserWait, "the replayed webhooks", func() bool { return f.hook.count("/operator", "") >= before+4 })
 	b.shot("replay")
 
 	// A tenant's destination: create it, send it a test event, which arrives.
@@ -445,8 +456,25 @@ func TestDashboard(t *testing.T) {
 	b.click("button[type=submit]")
 	b.until("the tenant's navigation", "document.querySelectorAll('#nav a').length === 2 && document.querySelector('#who').innerText === 'tenant acme'")
 	b.until("the tenant's history", "document.querySelectorAll('tbody tr[data-id]').length >= 4 && !document.querySelector('#nav a[href=\"#/dead\"]')")
+	b.click(fmt.Sprintf("tr[data-id=%q] a", deadID))
+	b.until("the tenant's view of a delivery and its preview", "document.querySelector('h1 .badge').innerText === 'delivered' && !!document.querySelector('.pv.slack')")
+	if b.text("#dead-actions") != "" {
+		t.Error("a tenant is offered to redrive or discard")
+	}
 	b.open("#/destinations", "section[aria-label='Destinations of acme']")
 	b.until("the tenant's own destination", "!!document.querySelector('tr[data-id=ops-hook]')")
+}
+
+// colorScheme makes the page see prefers-color-scheme as scheme ("" for the system's).
+func (b *browser) colorScheme(scheme string) {
+	b.t.Helper()
+	var features []*emulation.MediaFeature
+	if scheme != "" {
+		features = []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}
+	}
+	if _, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: features}); err != nil {
+		b.t.Fatalf("emulate %q: %v", scheme, err)
+	}
 }
 
 // tenantKey issues a key for tenant through the API, as an operator would.

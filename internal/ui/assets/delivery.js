@@ -83,5 +83,5 @@ function deadActions(d, reload) {
       toast(out.textContent);
     } catch (e) { fail(e); }
   }));
-  return h("div", { class: "actions" }, redrive, discard, out);
+  return h("div", { class: "actions", id: "dead-actions" }, redrive, discard, out);
 }
