@@ -289,6 +289,9 @@ func TestNATSConfigurationStarts(t *testing.T) {
 	d := loadDeployment(t)
 	st := stageNATS(t, d, true)
 	o := st.options(t, d, d.natsServices()[0])
+	if o.TLSConfig == nil {
+		t.Fatal("the node takes clients without TLS")
+	}
 	o.Host, o.Port, o.HTTPHost, o.HTTPPort = "127.0.0.1", -1, "127.0.0.1", -1
 	o.Cluster, o.Routes, o.RoutesStr = server.ClusterOpts{}, nil, ""
 	o.StoreDir = t.TempDir()
@@ -306,7 +309,12 @@ func TestNATSConfigurationStarts(t *testing.T) {
 		}
 		return nats.Connect("tls://"+addr, append(opts, nats.Timeout(5*time.Second), nats.NoReconnect())...)
 	}
-	nc, err := connect(natsauth.Client{Creds: producer, CA: filepath.Join(st.tlsDir, natsauth.CAFile)})
+	trusting := natsauth.Client{Creds: producer, CA: filepath.Join(st.tlsDir, natsauth.CAFile)}
+	if o.TLSConfig.ClientAuth == tls.RequireAndVerifyClientCert {
+		// Should the nodes ever ask clients for a certificate: the one the command makes.
+		trusting.Cert, trusting.Key = filepath.Join(st.tlsDir, natsauth.ClientCertFile), filepath.Join(st.tlsDir, natsauth.ClientKeyFile)
+	}
+	nc, err := connect(trusting)
 	if err != nil {
 		t.Fatalf("a producer verifying the node with the CA: %v", err)
 	}
@@ -322,7 +330,9 @@ func TestNATSConfigurationStarts(t *testing.T) {
 	}
 	nc.Close()
 
-	if nc, err := connect(natsauth.Client{Creds: producer}); err == nil {
+	distrusting := trusting
+	distrusting.CA = ""
+	if nc, err := connect(distrusting); err == nil {
 		nc.Close()
 		t.Error("a client that does not trust the CA connected")
 	} else if !errors.As(err, new(x509.UnknownAuthorityError)) {
