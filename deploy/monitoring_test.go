@@ -19,17 +19,8 @@ import (
 // puts there.
 func (d *deployment) hostPath(t *testing.T, service, inContainer string) string {
 	t.Helper()
-	for _, v := range d.compose.Services[service].Volumes {
-		parts := strings.Split(v, ":")
-		if len(parts) < 2 || !strings.HasPrefix(parts[0], ".") {
-			continue
-		}
-		if rest, ok := strings.CutPrefix(inContainer, parts[1]); ok && (rest == "" || strings.HasPrefix(rest, "/")) {
-			return filepath.Join(root, parts[0], rest)
-		}
-	}
-	t.Fatalf("service %s: no bind mount holds %s", service, inContainer)
-	return ""
+	host, container := d.bindMount(t, service, inContainer)
+	return filepath.Join(host, strings.TrimPrefix(inContainer, container))
 }
 
 // natsServices are the NATS nodes of the file, sorted.
