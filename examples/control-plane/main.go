@@ -60,6 +60,14 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
+	// A cluster with TLS (as docker-compose.yml runs it): verify its nodes against its CA,
+	// and present a client certificate when one is given.
+	if ca := getenv("NOTIFICATIONS_NATS_TLS_CA"); ca != "" {
+		auth = append(auth, nats.RootCAs(ca))
+	}
+	if cert, key := getenv("NOTIFICATIONS_NATS_TLS_CERT"), getenv("NOTIFICATIONS_NATS_TLS_KEY"); cert != "" || key != "" {
+		auth = append(auth, nats.ClientCert(cert, key))
+	}
 	// Keep reconnecting through a NATS outage: the handlers answer 503 meanwhile, and the
 	// callers' retries carry the same event ids.
 	nc, err := nats.Connect(natsURL, append(auth, nats.Name("control-plane"), nats.MaxReconnects(-1))...)
