@@ -243,9 +243,13 @@ func (b *browser) watch(ev any) {
 	}
 }
 
+// do runs actions, each bounded: a query whose element never comes fails the test rather
+// than waiting for the test binary's deadline.
 func (b *browser) do(actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	if err := chromedp.Do(b.ctx, actions...); err != nil {
+	ctx, cancel := context.WithTimeout(b.ctx, browserWait)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
 		b.t.Fatalf("browser: %v", err)
 	}
 }
@@ -264,7 +268,9 @@ func (b *browser) until(what, expr string) {
 	tick := time.NewTicker(25 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](expr))
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		cancel()
 		if err == nil && ok {
 			return
 		}
@@ -277,9 +283,13 @@ func (b *browser) until(what, expr string) {
 	}
 }
 
+// click clicks the first element matching sel once it is there. It clicks through the DOM
+// rather than at the element's coordinates, which a late layout change (a list that just
+// arrived above it) could move between aiming and clicking.
 func (b *browser) click(sel string) {
 	b.t.Helper()
-	b.do(chromedp.Click(chromedp.CSS(sel)))
+	b.until("an element to click: "+sel, fmt.Sprintf("!!document.querySelector(%q)", sel))
+	b.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf("document.querySelector(%q).click()", sel)))
 }
 
 func (b *browser) fill(sel, value string) {
