@@ -43,7 +43,8 @@ func Handler() http.Handler {
 	return http.HandlerFunc(serve)
 }
 
-// started is when this binary's assets were built into it, for Last-Modified.
+// started stands in for the assets' modification time (embedded files have none): a
+// browser revalidates against it, and a new process, maybe with new assets, changes it.
 var started = time.Now()
 
 func serve(w http.ResponseWriter, r *http.Request) {
