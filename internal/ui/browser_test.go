@@ -459,6 +459,18 @@ func TestDashboard(t *testing.T) {
 	testutil.WaitFor(t, browserWait, "the tenant's destination to get the test event", func() bool { return f.hook.count("/acme", "herald.test") == 1 })
 	b.shot("destinations")
 
+	// Another refused message, discarded from the dead letters: gone, and said so.
+	f.slack.FailNext(http.StatusNotFound, "no_service")
+	ev2 := f.publish(t, "acme", "payment.failed", map[string]any{"tenant_id": "acme", "reason": "expired card", "amount": 5})
+	dead2 := ev2.ID + ":slack"
+	b.open("#/dead", "table[aria-label='Dead letters']")
+	b.until("the second dead letter", fmt.Sprintf("!!document.querySelector('tr[data-id=%q]')", dead2))
+	b.click(fmt.Sprintf("tr[data-id=%q] input[type=checkbox]", dead2))
+	b.do(chromedp.Evaluate[chromedp.Void]("window.confirm = () => true")) // the "Discard?" question, answered yes
+	b.click("#discard")
+	b.until("the discard's outcome", "((document.querySelector('[role=status] .alert')||{}).innerText||'').startsWith('Discarded 1 dead letter')")
+	b.until("the dead letters to be empty", "!document.querySelector('tbody tr[data-id]')")
+
 	// Signed out, then in with a tenant key: the tenant's own pages only.
 	b.click("#logout button")
 	b.until("the sign-in page after signing out", "location.pathname === '/ui/login' && !!document.querySelector('#token')")

@@ -1,5 +1,5 @@
 // Dead letters: filter them, select some (or everything the filter matches), redrive or
-// discard, and see how many each action took.
+// discard, and see how many each action took. New dead letters appear as they come.
 import { api, h, mount, query, time, field, busy, fail, CHANNELS } from "./lib.js";
 
 const FILTERS = ["channel", "tenant", "event_type", "since"];
@@ -48,21 +48,37 @@ export async function render(ctx) {
   };
   all.addEventListener("change", () => { for (const b of boxes.values()) b.checked = all.checked; refresh(); });
 
+  const row = (d) => {
+    const box = h("input", { type: "checkbox", "aria-label": "Select " + d.delivery_id, onchange: refresh });
+    boxes.set(d.delivery_id, box);
+    return h("tr", { dataset: { id: d.delivery_id } }, h("td", {}, box), h("td", {}, time(d.created_at)),
+      h("td", {}, h("a", { href: "#/delivery/" + encodeURIComponent(d.delivery_id) }, d.event_type)),
+      h("td", {}, d.tenant_id || "–"), h("td", {}, d.channel), h("td", { class: "mono" }, d.destination),
+      h("td", { class: "num" }, d.attempts), h("td", { class: "wrap" }, d.last_error || ""));
+  };
+  const noneYet = () => { if (!boxes.size) mount(tbody, h("tr", {}, h("td", { colspan: 8, class: "empty" }, "No dead letters. Everything was delivered or is still being tried."))); };
+
   async function load(reset) {
     if (reset) { cursor = ""; boxes.clear(); tbody.replaceChildren(); }
     const page = await api("GET", "/admin/notifications/dead" + query({ ...f, limit: 100, cursor }));
     if (!ctx.alive()) return;
-    for (const d of page.data) {
-      const box = h("input", { type: "checkbox", "aria-label": "Select " + d.delivery_id, onchange: refresh });
-      boxes.set(d.delivery_id, box);
-      tbody.append(h("tr", { dataset: { id: d.delivery_id } }, h("td", {}, box), h("td", {}, time(d.created_at)),
-        h("td", {}, h("a", { href: "#/delivery/" + encodeURIComponent(d.delivery_id) }, d.event_type)),
-        h("td", {}, d.tenant_id || "–"), h("td", {}, d.channel), h("td", { class: "mono" }, d.destination),
-        h("td", { class: "num" }, d.attempts), h("td", { class: "wrap" }, d.last_error || "")));
-    }
+    for (const d of page.data) if (!boxes.has(d.delivery_id)) tbody.append(row(d));
     cursor = page.next_cursor || "";
     more.hidden = !cursor;
-    if (!boxes.size) tbody.append(h("tr", {}, h("td", { colspan: 8, class: "empty" }, "No dead letters. Everything was delivered or is still being tried.")));
+    noneYet();
+    refresh();
+  }
+
+  // New dead letters appear at the top every few seconds; rows on screen and what is
+  // selected stay as they are until an action or Apply reloads the list.
+  async function poll() {
+    let page;
+    try { page = await api("GET", "/admin/notifications/dead" + query({ ...f, limit: 100 })); } catch { return; }
+    if (!ctx.alive()) return;
+    const fresh = page.data.filter((d) => !boxes.has(d.delivery_id));
+    if (!fresh.length) return;
+    if (!tbody.querySelector("tr[data-id]")) tbody.replaceChildren();
+    tbody.prepend(...fresh.map((d) => { const tr = row(d); tr.classList.add("fresh"); return tr; }));
     refresh();
   }
 
@@ -88,4 +104,5 @@ export async function render(ctx) {
   });
   more.addEventListener("click", () => load(false).catch(fail));
   await load(true);
+  ctx.every(poll, 5000);
 }
