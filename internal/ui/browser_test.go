@@ -459,6 +459,20 @@ func TestDashboard(t *testing.T) {
 	testutil.WaitFor(t, browserWait, "the tenant's destination to get the test event", func() bool { return f.hook.count("/acme", "herald.test") == 1 })
 	b.shot("destinations")
 
+	// Edit it, pause it, enable it again, rotate its secret.
+	b.click("tr[data-id=ops-hook] button[aria-label='Edit ops-hook']")
+	b.fill("form[aria-label='Edit ops-hook'] input[name=event_types]", "payment.*, order.*")
+	b.click("form[aria-label='Edit ops-hook'] button[type=submit]")
+	b.until("the edited event types", "(document.querySelector('tr[data-id=ops-hook] td:nth-child(3)')||{}).innerText === 'payment.*, order.*'")
+	b.click("tr[data-id=ops-hook] button[aria-label='Disable ops-hook']")
+	b.until("the destination paused", "(document.querySelector('tr[data-id=ops-hook] .badge')||{}).innerText === 'disabled: manual'")
+	b.click("tr[data-id=ops-hook] button[aria-label='Enable ops-hook']")
+	b.until("the destination enabled", "(document.querySelector('tr[data-id=ops-hook] .badge')||{}).innerText === 'enabled'")
+	first := b.text(".secret")
+	b.do(chromedp.Evaluate[chromedp.Void]("window.confirm = () => true")) // "Give ops-hook a new secret?", answered yes
+	b.click("tr[data-id=ops-hook] button[aria-label='Rotate secret ops-hook']")
+	b.until("the rotated secret", fmt.Sprintf("((document.querySelector('.secret')||{}).innerText||'').startsWith('whsec_') && document.querySelector('.secret').innerText !== %q", first))
+
 	// Another refused message, discarded from the dead letters: gone, and said so.
 	f.slack.FailNext(http.StatusNotFound, "no_service")
 	ev2 := f.publish(t, "acme", "payment.failed", map[string]any{"tenant_id": "acme", "reason": "expired card", "amount": 5})
