@@ -171,7 +171,7 @@ func describe(role Role) string {
 	}
 	switch {
 	case slices.Equal(role.Channels, []string{"all"}):
-		parts = append(parts, "a worker for every channel that has a destination")
+		parts = append(parts, "a worker for every channel (for the channels with an operator destination only, when tenant destinations are off)")
 	case len(role.Channels) > 0:
 		parts = append(parts, "workers for "+strings.Join(role.Channels, ", "))
 	case !role.Dispatcher:
