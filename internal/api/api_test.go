@@ -26,9 +26,6 @@ func TestMain(m *testing.M) {
 	testutil.MainWithPostgres(m,
 		goleak.IgnoreTopFunction("github.com/jackc/pgx/v5/pgxpool.(*Pool).backgroundHealthCheck"),
 		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
-		// A pull request of the operations' engines that a stopped fleet leaves to
-		// expire on its own (their fetches wait at most 2s).
-		goleak.IgnoreTopFunction("github.com/nats-io/nats.go/jetstream.(*pullConsumer).fetch.func1"),
 	)
 }
 

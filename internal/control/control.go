@@ -14,6 +14,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/heraldhq/herald/internal/channel"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -268,4 +269,18 @@ type StatusReader interface {
 // ChannelTester sends a herald.test event to a channel's operator destinations now.
 type ChannelTester interface {
 	TestChannel(ctx context.Context, channel string) ([]TestOutcome, error)
+}
+
+// Settle sets the status, HTTP status and error of a test send from the channel's outcome:
+// delivered, retrying for a transient failure, failed for a permanent one.
+func (t *TestOutcome) Settle(o channel.Outcome) {
+	t.HTTPStatus = o.StatusCode
+	switch o.Kind {
+	case channel.Delivered:
+		t.Status = store.StatusDelivered
+	case channel.Retry:
+		t.Status, t.Error = store.StatusRetrying, o.Reason
+	default:
+		t.Status, t.Error = store.StatusFailed, o.Reason
+	}
 }

@@ -188,36 +188,14 @@ func (d deadLetters) findDead(ctx context.Context, sel control.DeadSelection, le
 	if err != nil {
 		return nil, nil, fmt.Errorf("read DEAD: %w", err)
 	}
-	if info := cons.CachedInfo(); info != nil && info.NumPending == 0 {
-		return nil, letters, nil
-	}
-read:
-	for {
-		batch, err := cons.Fetch(512, jetstream.FetchMaxWait(2*time.Second))
-		if err != nil {
-			return nil, nil, fmt.Errorf("read DEAD: %w", err)
+	if err := scan(ctx, cons, "DEAD", 512, func(m jetstream.Msg, md *jetstream.MsgMetadata) (bool, error) {
+		if dm := want[m.Headers().Get(broker.HeaderDeliveryID)]; dm != nil {
+			dm.msg = m
+			dm.seqs = append(dm.seqs, md.Sequence.Stream)
 		}
-		n := 0
-		for m := range batch.Messages() {
-			n++
-			md, err := m.Metadata()
-			if err != nil {
-				continue
-			}
-			if dm := want[m.Headers().Get(broker.HeaderDeliveryID)]; dm != nil {
-				dm.msg = m
-				dm.seqs = append(dm.seqs, md.Sequence.Stream)
-			}
-			if md.NumPending == 0 {
-				break read
-			}
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			return nil, nil, fmt.Errorf("read DEAD: %w", err)
-		}
-		if n == 0 || ctx.Err() != nil {
-			break
-		}
+		return true, nil
+	}); err != nil {
+		return nil, nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err

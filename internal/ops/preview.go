@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/oklog/ulid/v2"
 
@@ -96,41 +95,24 @@ func (s *Service) findEvent(ctx context.Context, d store.Delivery) (json.RawMess
 	if err != nil {
 		return nil, fmt.Errorf("preview: read EVENTS: %w", err)
 	}
-	if info := cons.CachedInfo(); info != nil && info.NumPending == 0 {
-		return nil, gone
+	var found json.RawMessage
+	scanned := 0
+	err = scan(ctx, cons, "EVENTS", 256, func(m jetstream.Msg, md *jetstream.MsgMetadata) (bool, error) {
+		scanned++
+		if md.Timestamp.After(end) {
+			return false, nil
+		}
+		if m.Headers().Get(jetstream.MsgIDHeader) == d.EventID || eventID(m.Data()) == d.EventID {
+			found = json.RawMessage(m.Data())
+			return false, nil
+		}
+		return scanned < maxPreviewScan, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("preview: %w", err)
 	}
-	for scanned := 0; scanned < maxPreviewScan; {
-		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(2*time.Second))
-		if err != nil {
-			return nil, fmt.Errorf("preview: read EVENTS: %w", err)
-		}
-		n := 0
-		for m := range batch.Messages() {
-			n++
-			scanned++
-			md, err := m.Metadata()
-			if err != nil {
-				continue
-			}
-			if md.Timestamp.After(end) {
-				return nil, gone
-			}
-			if m.Headers().Get(jetstream.MsgIDHeader) == d.EventID || eventID(m.Data()) == d.EventID {
-				return json.RawMessage(m.Data()), nil
-			}
-			if md.NumPending == 0 {
-				return nil, gone
-			}
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			return nil, fmt.Errorf("preview: read EVENTS: %w", err)
-		}
-		if n == 0 {
-			return nil, gone
-		}
-		if err := cctx.Err(); err != nil {
-			return nil, fmt.Errorf("preview: read EVENTS: %w", err)
-		}
+	if found != nil {
+		return found, nil
 	}
 	return nil, gone
 }

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/oklog/ulid/v2"
 
@@ -309,51 +308,22 @@ func (j *replayRun) read(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read EVENTS: %w", err)
 	}
-	if info := cons.CachedInfo(); info != nil && info.NumPending == 0 {
-		return nil
-	}
 	began, handled := time.Now(), 0
-	for {
-		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(2*time.Second))
-		if err != nil {
-			return fmt.Errorf("read EVENTS: %w", err)
+	return scan(ctx, cons, "EVENTS", 256, func(m jetstream.Msg, md *jetstream.MsgMetadata) (bool, error) {
+		if !md.Timestamp.Before(req.Until) {
+			return false, nil
 		}
-		n := 0
-		for m := range batch.Messages() {
-			n++
-			md, err := m.Metadata()
-			if err != nil {
-				continue
-			}
-			if !md.Timestamp.Before(req.Until) {
-				return nil
-			}
-			if err := j.replay(ctx, m); err != nil {
-				return err
-			}
-			handled++
-			if time.Since(j.saved) >= saveEvery {
-				if err := j.save(ctx); err != nil {
-					return err
-				}
-			}
-			if err := pace(ctx, began, handled, j.cfg.ReplayRate); err != nil {
-				return err
-			}
-			if md.NumPending == 0 {
-				return nil
+		if err := j.replay(ctx, m); err != nil {
+			return false, err
+		}
+		handled++
+		if time.Since(j.saved) >= saveEvery {
+			if err := j.save(ctx); err != nil {
+				return false, err
 			}
 		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			return fmt.Errorf("read EVENTS: %w", err)
-		}
-		if n == 0 {
-			return nil // caught up
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
+		return true, pace(ctx, began, handled, j.cfg.ReplayRate)
+	})
 }
 
 // replay re-dispatches one event of the window if it passes the filters.

@@ -9,7 +9,6 @@ import (
 	"github.com/heraldhq/herald/internal/broker"
 	"github.com/heraldhq/herald/internal/channel"
 	"github.com/heraldhq/herald/internal/control"
-	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/sdk"
 )
 
@@ -62,15 +61,8 @@ func (s *Service) testSend(ctx context.Context, ch channel.Channel, ev *sdk.Even
 	o := ch.Send(sctx, channel.Notification{DeliveryID: id, Attempt: 1, Event: ev, Raw: raw, Destination: d}).Redacted(d.Secrets()...)
 	res := control.TestOutcome{
 		DeliveryID: id, EventID: ev.ID, Channel: d.Channel, Destination: d.ID,
-		HTTPStatus: o.StatusCode, DurationMS: time.Since(start).Milliseconds(),
+		DurationMS: time.Since(start).Milliseconds(),
 	}
-	switch o.Kind {
-	case channel.Delivered:
-		res.Status = store.StatusDelivered
-	case channel.Retry:
-		res.Status, res.Error = store.StatusRetrying, o.Reason
-	default:
-		res.Status, res.Error = store.StatusFailed, o.Reason
-	}
+	res.Settle(o)
 	return res
 }

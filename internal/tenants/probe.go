@@ -10,7 +10,6 @@ import (
 	"github.com/heraldhq/herald/internal/channel"
 	"github.com/heraldhq/herald/internal/control"
 	"github.com/heraldhq/herald/internal/obs"
-	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/sdk"
 )
 
@@ -62,15 +61,8 @@ func (s *Service) Test(ctx context.Context, tenant, id string) (control.TestOutc
 	out := sendGuarded(sctx, ch, n)
 	res := control.TestOutcome{
 		DeliveryID: n.DeliveryID, EventID: ev.ID, Channel: d.Channel, Destination: ref,
-		HTTPStatus: out.StatusCode, DurationMS: time.Since(start).Milliseconds(),
+		DurationMS: time.Since(start).Milliseconds(),
 	}
-	switch out.Kind {
-	case channel.Delivered:
-		res.Status = store.StatusDelivered
-	case channel.Retry:
-		res.Status, res.Error = store.StatusRetrying, out.Reason
-	default:
-		res.Status, res.Error = store.StatusFailed, out.Reason
-	}
+	res.Settle(out)
 	return res, nil
 }
