@@ -197,7 +197,9 @@ func leadersKilled(ctx context.Context, s *suite, r *Result) error {
 // killLeader SIGKILLs the node leading stream, waits for another leader, starts the node
 // again and waits until every replica is current.
 func (e *env) killLeader(ctx context.Context, stream string) (string, error) {
-	old, err := e.cluster.StreamLeader(ctx, e.js, stream)
+	// Asked until it answers: right after the other stream's leader came back, the cluster
+	// may take a few seconds to answer stream info again.
+	old, err := e.cluster.WaitStreamLeader(ctx, e.js, stream, "", 30*time.Second)
 	if err != nil {
 		return stream + ": no leader to kill", err
 	}
