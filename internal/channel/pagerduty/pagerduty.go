@@ -41,16 +41,13 @@ type Option func(*Channel)
 // average, burst back to back. Defaults to DefaultPaceEvery and DefaultPaceBurst; every <= 0
 // leaves sends unpaced.
 func WithPace(every time.Duration, burst int) Option {
-	return func(c *Channel) { c.every, c.burst = max(every, 0), max(burst, 1) }
+	return func(c *Channel) { c.SetPace(every, burst) }
 }
 
 // Channel sends notifications to PagerDuty's Events API v2 as alerts that open and resolve.
 // It is safe for concurrent use.
 type Channel struct {
-	client *http.Client
-	tpl    *render.Set
-	every  time.Duration
-	burst  int
+	channel.Base
 }
 
 // Interfaces the channel implements, checked at compile time.
@@ -65,14 +62,8 @@ var (
 // channel.NewHTTPClient(channel.DefaultTimeout)); the client's Timeout, or the context given
 // to Send, bounds each send.
 func New(client *http.Client, tpl *render.Set, opts ...Option) *Channel {
-	if tpl == nil {
-		tpl = defaultTemplates()
-	}
 	c := &Channel{
-		client: channel.NoRedirects(client),
-		tpl:    tpl,
-		every:  DefaultPaceEvery,
-		burst:  DefaultPaceBurst,
+		Base: channel.NewBase(client, tpl, defaultTemplates, DefaultPaceEvery, DefaultPaceBurst),
 	}
 	for _, o := range opts {
 		o(c)
@@ -107,7 +98,7 @@ func (c *Channel) Pace(d channel.Destination) channel.Pace {
 	if cfg, err := configOf(d); err == nil {
 		key = cfg.RoutingKey
 	}
-	return channel.HashedPace(Name, key, c.every, c.burst)
+	return c.PaceOf(Name, key)
 }
 
 // Preview returns the event Send would post for n, with one difference: the routing key,
@@ -145,7 +136,7 @@ func (c *Channel) event(n channel.Notification, routingKey string) (*event, erro
 	if a.Action == actionResolve {
 		return resolve(a, routingKey), nil
 	}
-	m, err := channel.RenderEvent(c.tpl, Name, n.Event)
+	m, err := channel.RenderEvent(c.Templates, Name, n.Event)
 	if err != nil {
 		return nil, err
 	}
@@ -183,9 +174,9 @@ func (c *Channel) Send(ctx context.Context, n channel.Notification) channel.Outc
 	req.Header["Content-Type"] = []string{ContentType}
 	req.Header["Accept"] = []string{"application/json"}
 	req.Header["User-Agent"] = []string{UserAgent}
-	resp, err := c.client.Do(req)
+	resp, err := c.Client.Do(req)
 	if err != nil {
 		return channel.Classify(resp, err, d.Secrets()...)
 	}
-	return classify(resp, d.Secrets(), c.every*time.Duration(c.burst))
+	return classify(resp, d.Secrets(), c.Every*time.Duration(c.Burst))
 }

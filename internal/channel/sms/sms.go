@@ -44,7 +44,7 @@ type Option func(*Channel)
 // average, burst back to back. Defaults to DefaultPaceEvery and DefaultPaceBurst; every <= 0
 // leaves sends unpaced.
 func WithPace(every time.Duration, burst int) Option {
-	return func(c *Channel) { c.every, c.burst = max(every, 0), max(burst, 1) }
+	return func(c *Channel) { c.SetPace(every, burst) }
 }
 
 // WithClock sets the clock that expires the record of recipients already texted. Defaults to
@@ -55,11 +55,8 @@ func WithClock(now func() time.Time) Option {
 
 // Channel texts notifications through Twilio's Messages API. It is safe for concurrent use.
 type Channel struct {
-	client *http.Client
-	tpl    *render.Set
-	every  time.Duration
-	burst  int
-	sent   *sentLog
+	channel.Base
+	sent *sentLog
 }
 
 // Interfaces the channel implements, checked at compile time.
@@ -74,15 +71,9 @@ var (
 // channel.NewHTTPClient(channel.DefaultTimeout)); the client's Timeout bounds each request,
 // and the context given to Send bounds the whole send, one request per recipient.
 func New(client *http.Client, tpl *render.Set, opts ...Option) *Channel {
-	if tpl == nil {
-		tpl = defaultTemplates()
-	}
 	c := &Channel{
-		client: channel.NoRedirects(client),
-		tpl:    tpl,
-		every:  DefaultPaceEvery,
-		burst:  DefaultPaceBurst,
-		sent:   newSentLog(time.Now),
+		Base: channel.NewBase(client, tpl, defaultTemplates, DefaultPaceEvery, DefaultPaceBurst),
+		sent: newSentLog(time.Now),
 	}
 	for _, o := range opts {
 		o(c)
@@ -100,7 +91,7 @@ func (c *Channel) Pace(d channel.Destination) channel.Pace {
 	if cfg, err := configOf(d); err == nil {
 		sid, from = cfg.AccountSID, cfg.From
 	}
-	return channel.HashedPace(Name, sid+"\x00"+from, c.every, c.burst)
+	return c.PaceOf(Name, sid+"\x00"+from)
 }
 
 // Preview returns the body Send would post for n to the destination's first recipient (the
@@ -125,7 +116,7 @@ func (c *Channel) Preview(n channel.Notification) (channel.Preview, error) {
 
 // text renders n as the SMS body.
 func (c *Channel) text(n channel.Notification) (string, error) {
-	m, err := channel.RenderEvent(c.tpl, Name, n.Event)
+	m, err := channel.RenderEvent(c.Templates, Name, n.Event)
 	if err != nil {
 		return "", err
 	}
@@ -239,9 +230,9 @@ func (c *Channel) post(ctx context.Context, endpoint string, cfg *Config, to, bo
 	req.Header["Content-Type"] = []string{ContentType}
 	req.Header["Accept"] = []string{"application/json"}
 	req.Header["User-Agent"] = []string{UserAgent}
-	resp, err := c.client.Do(req)
+	resp, err := c.Client.Do(req)
 	if err != nil {
 		return channel.Classify(resp, err, secrets...), 0
 	}
-	return classify(resp, secrets, c.every*time.Duration(c.burst))
+	return classify(resp, secrets, c.Every*time.Duration(c.Burst))
 }

@@ -37,16 +37,13 @@ type Option func(*Channel)
 // average, burst back to back. Defaults to DefaultPaceEvery and DefaultPaceBurst; every <= 0
 // leaves sends unpaced.
 func WithPace(every time.Duration, burst int) Option {
-	return func(c *Channel) { c.every, c.burst = max(every, 0), max(burst, 1) }
+	return func(c *Channel) { c.SetPace(every, burst) }
 }
 
 // Channel posts notifications to Teams Workflows webhooks as Adaptive Cards. It is safe for
 // concurrent use.
 type Channel struct {
-	client *http.Client
-	tpl    *render.Set
-	every  time.Duration
-	burst  int
+	channel.Base
 }
 
 // Interfaces the channel implements, checked at compile time.
@@ -61,14 +58,8 @@ var (
 // channel.NewHTTPClient(channel.DefaultTimeout)); the client's Timeout, or the context given
 // to Send, bounds each send.
 func New(client *http.Client, tpl *render.Set, opts ...Option) *Channel {
-	if tpl == nil {
-		tpl = defaultTemplates()
-	}
 	c := &Channel{
-		client: channel.NoRedirects(client),
-		tpl:    tpl,
-		every:  DefaultPaceEvery,
-		burst:  DefaultPaceBurst,
+		Base: channel.NewBase(client, tpl, defaultTemplates, DefaultPaceEvery, DefaultPaceBurst),
 	}
 	for _, o := range opts {
 		o(c)
@@ -86,7 +77,7 @@ func (c *Channel) Pace(d channel.Destination) channel.Pace {
 	if cfg, err := configOf(d); err == nil {
 		url = cfg.WebhookURL
 	}
-	return channel.HashedPace(Name, url, c.every, c.burst)
+	return c.PaceOf(Name, url)
 }
 
 // Preview returns exactly the body Send would post for n, and the title as its plain-text
@@ -103,7 +94,7 @@ func (c *Channel) Preview(n channel.Notification) (channel.Preview, error) {
 // message renders n and lays it out as the request body, returning the body and the
 // rendered plain text.
 func (c *Channel) message(n channel.Notification) ([]byte, string, error) {
-	m, err := channel.RenderEvent(c.tpl, Name, n.Event)
+	m, err := channel.RenderEvent(c.Templates, Name, n.Event)
 	if err != nil {
 		return nil, "", err
 	}
@@ -138,7 +129,7 @@ func (c *Channel) Send(ctx context.Context, n channel.Notification) channel.Outc
 	}
 	req.Header["Content-Type"] = []string{ContentType}
 	req.Header["User-Agent"] = []string{UserAgent}
-	resp, err := c.client.Do(req)
+	resp, err := c.Client.Do(req)
 	if err != nil {
 		return channel.Classify(resp, err, d.Secrets()...)
 	}
