@@ -30,10 +30,7 @@ type DestinationLedger interface {
 // IDs order byte by byte.
 func RunDestinations(t *testing.T, newStore func(t *testing.T) DestinationLedger) {
 	t.Helper()
-	tests := []struct {
-		name string
-		run  func(t *testing.T, s DestinationLedger)
-	}{
+	runSuite(t, newStore, []suiteCase[DestinationLedger]{
 		{"Lifecycle", testDestinationLifecycle},
 		{"Exists", testDestinationExists},
 		{"CreateConcurrent", testDestinationCreateConcurrent},
@@ -42,17 +39,7 @@ func RunDestinations(t *testing.T, newStore func(t *testing.T) DestinationLedger
 		{"TenantsIsolated", testDestinationTenantsIsolated},
 		{"RoundTrip", testDestinationRoundTrip},
 		{"List", testDestinationList},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			s := newStore(t)
-			if err := s.Migrate(ctx(t)); err != nil {
-				t.Fatalf("Migrate: %v", err)
-			}
-			tc.run(t, s)
-		})
-	}
+	})
 }
 
 // destination builds a destination with the suite's defaults.
@@ -432,5 +419,26 @@ func testDestinationList(t *testing.T, s DestinationLedger) {
 		if got := names(listDestinations(t, s, tc.tenant)); got != tc.want {
 			t.Errorf("ListDestinations(%q) = %s, want %s", tc.tenant, got, tc.want)
 		}
+	}
+}
+
+// suiteCase is one named test of a suite over a store of type S.
+type suiteCase[S any] struct {
+	name string
+	run  func(t *testing.T, s S)
+}
+
+// runSuite runs each case in parallel, on its own store from newStore, migrated first.
+func runSuite[S interface{ Migrate(context.Context) error }](t *testing.T, newStore func(t *testing.T) S, cases []suiteCase[S]) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := newStore(t)
+			if err := s.Migrate(ctx(t)); err != nil {
+				t.Fatalf("Migrate: %v", err)
+			}
+			tc.run(t, s)
+		})
 	}
 }

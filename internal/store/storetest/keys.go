@@ -27,27 +27,14 @@ type KeyLedger interface {
 // back exactly as written and times in UTC with microsecond precision.
 func RunKeys(t *testing.T, newStore func(t *testing.T) KeyLedger) {
 	t.Helper()
-	tests := []struct {
-		name string
-		run  func(t *testing.T, s KeyLedger)
-	}{
+	runSuite(t, newStore, []suiteCase[KeyLedger]{
 		{"Lifecycle", testKeyLifecycle},
 		{"Exists", testKeyExists},
 		{"CreateConcurrent", testKeyCreateConcurrent},
 		{"Invalid", testKeyInvalid},
 		{"TenantsIsolated", testKeyTenantsIsolated},
 		{"List", testKeyList},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			s := newStore(t)
-			if err := s.Migrate(ctx(t)); err != nil {
-				t.Fatalf("Migrate: %v", err)
-			}
-			tc.run(t, s)
-		})
-	}
+	})
 }
 
 // tenantKey builds a key of tenant with the suite's defaults: its hash is that of a key
